@@ -1,0 +1,7 @@
+"""``python -m spanqa`` runs the command line."""
+
+import sys
+
+from spanqa.cli import main
+
+sys.exit(main())

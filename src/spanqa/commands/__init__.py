@@ -1,0 +1,1 @@
+"""Sub-commands of the ``spanqa`` command line, one module each (see :mod:`spanqa.cli`)."""

@@ -1,0 +1,160 @@
+"""Evaluation features: the contract between the :class:`~spanqa.Aligner` and the
+:class:`~spanqa.SpanDecoder`.
+
+An example (question + context) becomes one or more *windows* when its context is longer than the model's
+``max_length``. Everything the decoder needs to map logits back to characters is stored here **columnar**
+(numpy arrays), never as per-token Python objects, so decoding thousands of windows is a handful of
+vectorised operations.
+
+Token positions are positions inside the *unpadded* window: column ``k`` of ``offsets[i]`` is token ``k``
+of window ``i``. When a batch of windows is padded for the model, right padding keeps those positions;
+left padding shifts them, which is why :attr:`EvalFeatures.padding_side` travels with the features and the
+decoder undoes the shift (``column = padded_length - lengths[i] + k``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+PaddingSide = Literal["right", "left"]
+
+#: Offset value of every token that is not part of the context (question, special and padding tokens).
+NOT_CONTEXT = -1
+
+
+def _int_array_1d(value: Any) -> npt.NDArray[np.int32]:
+    array = np.asarray(value, dtype=np.int32)
+    if array.ndim != 1:
+        raise ValueError(f"expected a 1-d integer array, got shape {array.shape}")
+    return array
+
+
+def _int_array_3d(value: Any) -> npt.NDArray[np.int32]:
+    array = np.asarray(value, dtype=np.int32)
+    if array.ndim != 3:
+        raise ValueError(f"expected a 3-d integer array, got shape {array.shape}")
+    return array
+
+
+@attrs.frozen(eq=False)
+class EvalFeatures:
+    """Windows of a set of examples, ready for a model's forward pass and for decoding.
+
+    Attributes:
+        input_ids: token ids of each window, unpadded (one list per window).
+        attention_mask: attention mask of each window, unpadded.
+        token_type_ids: segment ids of each window, or ``None`` when the tokenizer has none.
+        offsets: ``int32 (n_windows, max_window_length, 2)``: the character span ``[start, end)`` of every
+            context token in its example's context; ``-1`` for question, special and padding tokens, so a
+            decoder can never answer with a question token.
+        lengths: ``int32 (n_windows,)``: tokens in each window.
+        cls_index: ``int32 (n_windows,)``: position of the window's CLS token (the null answer), taken
+            from the tokenizer, not assumed to be 0.
+        example_index: ``int32 (n_windows,)``: index of the window's example in ``example_ids``.
+        example_ids: id of every example, in input order (examples may have several windows).
+        contexts: context of every example, aligned with ``example_ids``.
+        padding_side: the tokenizer's padding side, used to map padded logits back to window positions.
+    """
+
+    input_ids: list[list[int]]
+    attention_mask: list[list[int]]
+    token_type_ids: list[list[int]] | None
+    offsets: npt.NDArray[np.int32] = attrs.field(converter=_int_array_3d)
+    lengths: npt.NDArray[np.int32] = attrs.field(converter=_int_array_1d)
+    cls_index: npt.NDArray[np.int32] = attrs.field(converter=_int_array_1d)
+    example_index: npt.NDArray[np.int32] = attrs.field(converter=_int_array_1d)
+    example_ids: list[str]
+    contexts: list[str]
+    padding_side: PaddingSide = "right"
+
+    def __attrs_post_init__(self) -> None:
+        n = len(self.input_ids)
+        for name in ("attention_mask", "lengths", "cls_index", "example_index"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"EvalFeatures.{name} has {len(getattr(self, name))} rows, expected {n}")
+        if self.offsets.shape[0] != n or (n and self.offsets.shape[2] != 2):
+            raise ValueError(f"EvalFeatures.offsets has shape {self.offsets.shape}, expected ({n}, L, 2)")
+        if len(self.contexts) != len(self.example_ids):
+            raise ValueError("EvalFeatures.contexts and example_ids differ in length")
+        if self.padding_side not in ("right", "left"):
+            raise ValueError(f"EvalFeatures.padding_side must be 'right' or 'left', not {self.padding_side!r}")
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+    @property
+    def num_examples(self) -> int:
+        return len(self.example_ids)
+
+    @property
+    def context_mask(self) -> npt.NDArray[np.bool_]:
+        """``bool (n_windows, max_window_length)``: True where a token belongs to the context."""
+        mask: npt.NDArray[np.bool_] = self.offsets[:, :, 0] >= 0
+        return mask
+
+    def model_inputs(self, indices: Sequence[int] | None = None) -> dict[str, list[list[int]]]:
+        """The unpadded model inputs of the given windows (all by default), for a padding collator."""
+        rows = range(len(self)) if indices is None else indices
+        columns: dict[str, list[list[int]]] = {
+            "input_ids": [self.input_ids[i] for i in rows],
+            "attention_mask": [self.attention_mask[i] for i in rows],
+        }
+        if self.token_type_ids is not None:
+            columns["token_type_ids"] = [self.token_type_ids[i] for i in rows]
+        return columns
+
+    def select(self, indices: Sequence[int]) -> EvalFeatures:
+        """A subset of windows (all examples are kept, so example indices stay valid)."""
+        idx = np.asarray(indices, dtype=np.int64)
+        return attrs.evolve(
+            self,
+            input_ids=[self.input_ids[i] for i in idx],
+            attention_mask=[self.attention_mask[i] for i in idx],
+            token_type_ids=None if self.token_type_ids is None else [self.token_type_ids[i] for i in idx],
+            offsets=self.offsets[idx],
+            lengths=self.lengths[idx],
+            cls_index=self.cls_index[idx],
+            example_index=self.example_index[idx],
+        )
+
+    @classmethod
+    def from_offsets(
+        cls,
+        offsets: npt.ArrayLike,
+        window_example_ids: Sequence[str],
+        contexts: dict[str, str],
+        *,
+        cls_index: npt.ArrayLike | None = None,
+        padding_side: PaddingSide = "right",
+    ) -> EvalFeatures:
+        """Build decoding-only features from precomputed offsets (for example logits saved to disk).
+
+        ``offsets`` is ``(n_windows, L, 2)`` with ``-1`` (or ``(0, 0)`` never) on non-context tokens;
+        ``window_example_ids`` names each window's example and ``contexts`` maps ids to contexts. There are
+        no input ids, so such features can be decoded but not fed to a model.
+        """
+        offsets_array = np.asarray(offsets, dtype=np.int32)
+        n, length = offsets_array.shape[0], offsets_array.shape[1]
+        order: dict[str, int] = {}
+        for example_id in window_example_ids:
+            order.setdefault(str(example_id), len(order))
+        missing = [example_id for example_id in order if example_id not in contexts]
+        if missing:
+            raise ValueError(f"no context given for example id(s) {missing[:5]}")
+        return cls(
+            input_ids=[[] for _ in range(n)],
+            attention_mask=[[] for _ in range(n)],
+            token_type_ids=None,
+            offsets=offsets_array,
+            lengths=np.full(n, length, dtype=np.int32),
+            cls_index=np.zeros(n, dtype=np.int32) if cls_index is None else cls_index,
+            example_index=np.array([order[str(e)] for e in window_example_ids], dtype=np.int32),
+            example_ids=list(order),
+            contexts=[contexts[example_id] for example_id in order],
+            padding_side=padding_side,
+        )
