@@ -82,7 +82,9 @@ class EvalFeatures:
         if len(self.contexts) != len(self.example_ids):
             raise ValueError("EvalFeatures.contexts and example_ids differ in length")
         if self.padding_side not in ("right", "left"):
-            raise ValueError(f"EvalFeatures.padding_side must be 'right' or 'left', not {self.padding_side!r}")
+            raise ValueError(
+                f"EvalFeatures.padding_side must be 'right' or 'left', not {self.padding_side!r}"
+            )
 
     def __len__(self) -> int:
         return len(self.input_ids)

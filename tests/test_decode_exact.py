@@ -1,0 +1,213 @@
+"""Exactness, against a brute force over every token pair: random and adversarial logits (ties, -inf,
+huge values, masked tokens, windows without context tokens, length cap 1, single-token contexts, shared
+offsets, left padding, overlapping windows), numpy and torch."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import attrs
+import numpy as np
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from spanqa.decode import DecodingConfig, Prediction, SpanDecoder
+from spanqa.features import EvalFeatures
+from spanqa.plugins import make_plugin_manager
+from spanqa.testing import check_predictions
+
+PM = make_plugin_manager(load_entrypoints=False)
+#: Logit values that make ties, masked tokens and huge scores likely.
+ADVERSARIAL = [-math.inf, -1e4, -2.0, 0.0, 0.5, 1.0, 3.0, 1e4]
+
+
+@attrs.frozen
+class Case:
+    features: EvalFeatures
+    start: np.ndarray
+    end: np.ndarray
+    cap: int | None
+    k: int
+    null: bool
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> Case:
+    n_examples = draw(st.integers(1, 3))
+    n_windows = draw(st.integers(1, 4))
+    padding_side = draw(st.sampled_from(["right", "left"]))
+    shared = draw(st.booleans())
+    rows: list[list[tuple[int, int]]] = []
+    cls_index: list[int] = []
+    example_index: list[int] = []
+    for _ in range(n_windows):
+        length = draw(st.integers(1, 10))
+        context = draw(st.lists(st.booleans(), min_size=length, max_size=length))
+        base = draw(st.integers(0, 4))  # windows of one example overlap in characters
+        row: list[tuple[int, int]] = []
+        word = base
+        for is_context in context:
+            if not is_context:
+                row.append((-1, -1))
+                continue
+            row.append((2 * word, 2 * word + 1 + draw(st.integers(0, 1))))
+            if not (shared and draw(st.booleans())):  # else the next token shares these offsets
+                word += 1
+        rows.append(row)
+        cls_index.append(draw(st.integers(0, length - 1)))
+        example_index.append(draw(st.integers(0, n_examples - 1)))
+    width = max(len(row) for row in rows) + draw(st.integers(0, 2))
+    offsets = np.full((n_windows, width, 2), -1, dtype=np.int32)
+    for i, row in enumerate(rows):
+        offsets[i, : len(row)] = row
+    lengths = [len(row) for row in rows]
+    features = EvalFeatures(
+        input_ids=[list(range(n)) for n in lengths],
+        attention_mask=[[1] * n for n in lengths],
+        token_type_ids=None,
+        offsets=offsets,
+        lengths=np.array(lengths),
+        cls_index=np.array(cls_index),
+        example_index=np.array(example_index),
+        example_ids=[f"e{i}" for i in range(n_examples)],
+        contexts=["abcdefghijklmnopqrstuvwxyz0123456789"] * n_examples,
+        padding_side=padding_side,
+    )
+    values = st.one_of(st.sampled_from(ADVERSARIAL), st.floats(-5, 5, width=32))
+    logits = [
+        np.array(
+            draw(st.lists(values, min_size=n_windows * width, max_size=n_windows * width)), dtype=np.float32
+        ).reshape(n_windows, width)
+        for _ in range(2)
+    ]
+    cap = draw(st.one_of(st.none(), st.integers(1, 6)))
+    return Case(features, logits[0], logits[1], cap, draw(st.integers(1, 5)), draw(st.booleans()))
+
+
+def decoder_for(case: Case) -> SpanDecoder:
+    names = (
+        (["length-capped"] if case.cap is not None else [])
+        + ["n-best"]
+        + (["null-answer"] if case.null else [])
+    )
+    options: dict[str, Any] = {"n-best": {"n_best_size": case.k}}
+    if case.cap is not None:
+        options["length-capped"] = {"max_answer_length": case.cap}
+    return SpanDecoder(DecodingConfig.compose(names, options, plugin_manager=PM), plugin_manager=PM)
+
+
+def column(features: EvalFeatures, window: int, position: int, width: int) -> int:
+    if features.padding_side == "right":
+        return position
+    return width - int(features.lengths[window]) + position
+
+
+def brute_force(case: Case) -> dict[str, Any]:
+    """For every example: its top-k distinct character spans (score, start, end, window), ranked by
+    score, then start, then length, then window; and its null score (minimum over windows)."""
+    features, width = case.features, case.start.shape[1]
+    expected: dict[str, Any] = {}
+    for example, example_id in enumerate(features.example_ids):
+        best: dict[tuple[int, int], tuple[float, int]] = {}
+        nulls: list[float] = []
+        for window in np.flatnonzero(features.example_index == example).tolist():
+            length = int(features.lengths[window])
+            offsets = features.offsets[window]
+            cls = column(features, window, int(features.cls_index[window]), width)
+            nulls.append(float(np.float32(case.start[window, cls]) + np.float32(case.end[window, cls])))
+            for i in range(length):
+                for j in range(i, length if case.cap is None else min(length, i + case.cap)):
+                    if offsets[i, 0] < 0 or offsets[j, 0] < 0:
+                        continue
+                    score = np.float32(case.start[window, column(features, window, i, width)]) + np.float32(
+                        case.end[window, column(features, window, j, width)]
+                    )
+                    if score == -np.inf:
+                        continue
+                    key = (int(offsets[i, 0]), int(offsets[j, 1]))
+                    if key not in best or float(score) > best[key][0]:
+                        best[key] = (float(score), window)
+        ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0][0], item[0][1]))[: case.k]
+        expected[example_id] = {
+            "answers": [(score, start, end, window) for (start, end), (score, window) in ranked],
+            "null": min(nulls) if nulls else None,
+        }
+    return expected
+
+
+def answers_of(prediction: Prediction) -> list[tuple[float, int, int, int]]:
+    return [(answer.score, answer.start, answer.end, answer.window) for answer in prediction.n_best]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_n_best_equals_brute_force(case: Case) -> None:
+    decoder = decoder_for(case)
+    predictions = decoder.decode(case.start, case.end, case.features)
+    check_predictions(predictions, case.features, decoder)
+    expected = brute_force(case)
+    for example_id, prediction in predictions.items():
+        answers = expected[example_id]["answers"]
+        assert answers_of(prediction) == answers, example_id
+        if not case.null:
+            assert not prediction.is_null and prediction.null_score_diff is None
+            assert prediction.text == (
+                case.features.contexts[0][answers[0][1] : answers[0][2]] if answers else ""
+            )
+            continue
+        null = expected[example_id]["null"]
+        if not answers:
+            assert prediction.is_null and prediction.null_score_diff == math.inf
+            continue
+        diff = (null if null is not None else -math.inf) - answers[0][0]
+        assert prediction.null_score_diff == diff
+        assert prediction.is_null is (diff > 0.0)
+        # Probabilities: a softmax over the kept candidates and the null answer.
+        scores = np.array([a[0] for a in answers] + ([null] if null is not None and null > -math.inf else []))
+        weights = np.exp(scores - scores.max())
+        assert [a.probability for a in prediction.n_best] == list(
+            np.asarray(weights[: len(answers)] / weights.sum()).round(12)
+        ) or np.allclose([a.probability for a in prediction.n_best], weights[: len(answers)] / weights.sum())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_torch_equals_numpy(case: Case) -> None:
+    decoder = decoder_for(case)
+    expected = decoder.decode(case.start, case.end, case.features)
+    on_torch = SpanDecoder(decoder.config, plugin_manager=PM, backend="torch")
+    assert (
+        on_torch.decode(torch.from_numpy(case.start), torch.from_numpy(case.end), case.features) == expected
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(cases(), st.integers(1, 3))
+def test_streaming_in_batches_equals_decode(case: Case, batches: int) -> None:
+    decoder = decoder_for(case)
+    expected = decoder.decode(case.start, case.end, case.features)
+    stream = decoder.stream(case.features)
+    order = np.arange(len(case.features))[::-1]
+    for batch in np.array_split(order, batches):
+        stream.add(case.start[batch], case.end[batch], batch)
+    assert stream.finish() == expected
+
+
+def test_best_span_is_exact_where_top_n_by_top_n_misses() -> None:
+    """The best span starts at a token outside the top-20 start logits (a top-20 x top-20 search misses
+    it: every top-20 start lies after the only good end)."""
+    length = 64
+    rng = np.random.default_rng(0)
+    start = (rng.normal(0, 0.01, size=(1, length)) - 1.0).astype(np.float32)
+    end = (rng.normal(0, 0.01, size=(1, length)) - 5.0).astype(np.float32)
+    start[0, 11:] += 2.0  # the 20 highest start logits are all after token 10...
+    start[0, 10] = -0.5
+    end[0, 10] = 5.0  # ...and token 10 is the only good end
+    offsets = np.stack([np.arange(length) * 2, np.arange(length) * 2 + 1], axis=1)[None].astype(np.int32)
+    features = EvalFeatures.from_offsets(offsets, ["x"], {"x": "y" * (2 * length)})
+    decoder = SpanDecoder(DecodingConfig.squad_v1(n_best_size=1, plugin_manager=PM), plugin_manager=PM)
+    prediction = decoder.decode(start, end, features)["x"]
+    assert (prediction.start, prediction.end) == (20, 21)
+    assert 10 not in np.argsort(start[0])[-20:]
