@@ -196,6 +196,18 @@ def test_best_span_text_offsets_and_probabilities(pm: Any) -> None:
     assert all(answer.start >= 0 for answer in prediction.n_best)
 
 
+def test_n_best_reads_like_a_tuple(pm: Any) -> None:
+    """Answers are built on access, in bulk for slices and iteration: every way of reading them agrees."""
+    features, s, e = one_window()
+    decoder = SpanDecoder(DecodingConfig.squad_v1(n_best_size=5, plugin_manager=pm), plugin_manager=pm)
+    n_best = decoder.decode(s, e, features)["q0"].n_best
+    answers = tuple(n_best[i] for i in range(len(n_best)))
+    assert len(answers) == 5 and tuple(n_best) == answers and n_best == answers
+    for part in (slice(None), slice(None, None, -1), slice(1, 3), slice(None, None, -2), slice(-2, None)):
+        assert n_best[part] == answers[part], part
+    assert n_best[7:] == () and n_best[-1] == answers[-1]
+
+
 def test_length_cap_is_exact(pm: Any) -> None:
     features, s, e = one_window()
     config = DecodingConfig.squad_v1(max_answer_length=1, n_best_size=2, plugin_manager=pm)

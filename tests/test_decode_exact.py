@@ -211,3 +211,62 @@ def test_best_span_is_exact_where_top_n_by_top_n_misses() -> None:
     prediction = decoder.decode(start, end, features)["x"]
     assert (prediction.start, prediction.end) == (20, 21)
     assert 10 not in np.argsort(start[0])[-20:]
+
+
+def test_windows_out_of_character_order_rank_by_characters() -> None:
+    """Offsets that go back, tokens that share offsets and a context in two runs: token order is not
+    character order there, so ties and duplicates must follow characters (as the brute force does), and
+    a window with strictly increasing offsets must decode as before."""
+    rows = [
+        [(-1, -1), (10, 12), (12, 14), (0, 2), (2, 4), (-1, -1), (4, 6), (4, 6)],  # back, gap, shared
+        [(-1, -1), (0, 2), (2, 4), (4, 6), (6, 8), (8, 10), (-1, -1), (-1, -1)],  # increasing, one run
+    ]
+    offsets = np.array(rows, dtype=np.int32)
+    features = EvalFeatures(
+        input_ids=[list(range(8))] * 2,
+        attention_mask=[[1] * 8] * 2,
+        token_type_ids=None,
+        offsets=offsets,
+        lengths=np.array([8, 8]),
+        cls_index=np.array([0, 0]),
+        example_index=np.array([0, 1]),
+        example_ids=["back", "plain"],
+        contexts=["abcdefghijklmnopqrstuvwxyz"] * 2,
+    )
+    flat = np.zeros((2, 8), dtype=np.float32)  # every span ties: only the tie order ranks them
+    rng = np.random.default_rng(3)
+    varied = rng.integers(-2, 3, size=(2, 2, 8)).astype(np.float32)  # few distinct values: many ties
+    for start, end in ((flat, flat), (varied[0], varied[1])):
+        for cap, k in ((None, 20), (3, 4), (2, 1)):
+            case = Case(features, start, end, cap, k, False)
+            predictions = decoder_for(case).decode(start, end, features)
+            expected = brute_force(case)
+            for example_id, prediction in predictions.items():
+                assert answers_of(prediction) == expected[example_id]["answers"], (example_id, cap, k)
+
+
+def test_monotone_windows_marks_only_strictly_increasing_single_runs() -> None:
+    from spanqa._search import monotone_windows
+
+    rows = {
+        "increasing": [(-1, -1), (0, 2), (3, 5), (5, 6), (-1, -1)],
+        "shared offsets": [(-1, -1), (0, 2), (0, 2), (3, 5), (-1, -1)],
+        "same start, longer": [(-1, -1), (0, 2), (0, 3), (3, 5), (-1, -1)],
+        "end goes back": [(-1, -1), (0, 4), (1, 3), (5, 6), (-1, -1)],
+        "two runs": [(0, 2), (-1, -1), (3, 5), (6, 7), (-1, -1)],
+        "no context": [(-1, -1)] * 5,
+        "one token": [(-1, -1), (-1, -1), (4, 5), (-1, -1), (-1, -1)],
+    }
+    offsets = np.array(list(rows.values()), dtype=np.int32)
+    context = offsets[:, :, 0] >= 0
+    last = np.where(context.any(axis=1), 5 - context[:, ::-1].argmax(axis=1), 0)
+    monotone = dict(zip(rows, monotone_windows(offsets, context, last).tolist(), strict=True))
+    assert monotone == {
+        "increasing": True,
+        "shared offsets": False,
+        "same start, longer": False,
+        "end goes back": False,
+        "two runs": False,
+        "no context": True,
+        "one token": True,
+    }

@@ -1,25 +1,122 @@
 """spanqa: extractive question answering on top of Hugging Face transformers.
 
-The public API is small: data loading (:func:`load_records`), the :class:`Aligner` that turns records into
-model features and proves every label, and the errors. See the README and ``docs/`` for a tour.
+The public API is small:
+
+* data: :func:`load_records` (SQuAD / JSON lines / ``datasets.Dataset`` -> validated flat records with a
+  report of everything repaired or dropped);
+* :class:`Aligner`: records -> model windows with labels that are decoded back and proven
+  (:class:`AlignmentReport`);
+* :class:`SpanDecoder` and :class:`DecodingConfig`: exact span decoding with pluggable strategies
+  (:data:`hookimpl` for plugin authors, :func:`make_plugin_manager`);
+* :class:`QAFineTuner`: fine-tune, evaluate (SQuAD EM/F1), predict and save through ``transformers.Trainer``;
+* :class:`Reader`: question answering over contexts and long documents with a fine-tuned model.
+
+Heavy modules (transformers, torch) load on first use of the class that needs them, so ``import spanqa``
+stays cheap and the command line starts fast.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from spanqa.errors import ConfigError, DataError, PluginError, SpanQAError, TokenizerError
+
+if TYPE_CHECKING:
+    from spanqa.align import Aligner, AlignmentReport, TrainFeatures
+    from spanqa.data import DataReport, LoadedRecords, QARecord, load_records, write_squad
+    from spanqa.decode import (
+        Answer,
+        DecodeStream,
+        DecodingConfig,
+        NullThreshold,
+        Prediction,
+        SpanDecoder,
+        tune_null_threshold,
+    )
+    from spanqa.features import EvalFeatures
+    from spanqa.finetune import EvaluationResult, QAFineTuner, TrainingConfig, TrainingDivergedError
+    from spanqa.hookspecs import hookimpl
+    from spanqa.plugins import make_plugin_manager
+    from spanqa.reader import Reader, ReaderAnswer
 
 try:
     __version__ = version("spanqa")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0"
 
+#: public name -> module that defines it (imported on first access, PEP 562).
+_LAZY: dict[str, str] = {
+    "Aligner": "spanqa.align",
+    "AlignmentReport": "spanqa.align",
+    "TrainFeatures": "spanqa.align",
+    "DataReport": "spanqa.data",
+    "LoadedRecords": "spanqa.data",
+    "QARecord": "spanqa.data",
+    "load_records": "spanqa.data",
+    "write_squad": "spanqa.data",
+    "Answer": "spanqa.decode",
+    "DecodeStream": "spanqa.decode",
+    "DecodingConfig": "spanqa.decode",
+    "NullThreshold": "spanqa.decode",
+    "Prediction": "spanqa.decode",
+    "SpanDecoder": "spanqa.decode",
+    "tune_null_threshold": "spanqa.decode",
+    "EvalFeatures": "spanqa.features",
+    "EvaluationResult": "spanqa.finetune",
+    "QAFineTuner": "spanqa.finetune",
+    "TrainingConfig": "spanqa.finetune",
+    "TrainingDivergedError": "spanqa.finetune",
+    "hookimpl": "spanqa.hookspecs",
+    "make_plugin_manager": "spanqa.plugins",
+    "Reader": "spanqa.reader",
+    "ReaderAnswer": "spanqa.reader",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'spanqa' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
 __all__ = [
+    "Aligner",
+    "AlignmentReport",
+    "Answer",
     "ConfigError",
     "DataError",
+    "DataReport",
+    "DecodeStream",
+    "DecodingConfig",
+    "EvalFeatures",
+    "EvaluationResult",
+    "LoadedRecords",
+    "NullThreshold",
     "PluginError",
+    "Prediction",
+    "QAFineTuner",
+    "QARecord",
+    "Reader",
+    "ReaderAnswer",
+    "SpanDecoder",
     "SpanQAError",
     "TokenizerError",
+    "TrainFeatures",
+    "TrainingConfig",
+    "TrainingDivergedError",
     "__version__",
+    "hookimpl",
+    "load_records",
+    "make_plugin_manager",
+    "tune_null_threshold",
+    "write_squad",
 ]

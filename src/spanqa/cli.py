@@ -19,6 +19,12 @@ from spanqa.errors import SpanQAError
 COMMAND_MODULES: tuple[str, ...] = (
     "spanqa.commands.check_data",
     "spanqa.commands.align_report",
+    "spanqa.commands.score",
+    "spanqa.commands.plugins",
+    "spanqa.commands.demo",
+    "spanqa.commands.train",
+    "spanqa.commands.evaluate",
+    "spanqa.commands.predict",
 )
 
 
@@ -35,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     for module_name in COMMAND_MODULES:
         module = importlib.import_module(module_name)
         sub = subparsers.add_parser(
-            module.NAME, help=module.HELP, description=module.__doc__,
+            module.NAME,
+            help=module.HELP,
+            description=module.__doc__,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(sub)

@@ -300,7 +300,9 @@ class CandidateTable:
         return attrs.evolve(self._take(order), score=new_score[order])
 
     def top(self, k: int) -> CandidateTable:
-        """Keep the ``k`` best candidates of every example."""
+        """Keep the ``k`` best candidates of every example (this table itself when none has more)."""
+        if not len(self) or int(self.counts.max()) <= k:
+            return self  # tables are immutable: nothing to copy
         return self.filter(self.rank < k)
 
     def with_null(self, is_null: npt.ArrayLike, null_score_diff: npt.ArrayLike) -> CandidateTable:

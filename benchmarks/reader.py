@@ -1,0 +1,159 @@
+"""Benchmark: spanqa's Reader against transformers 4.57 ``pipeline("question-answering")``.
+
+The same fine-tuned model (by default the MiniLM reader that ``benchmarks/finetune.py`` trains with the demo
+settings, ``benchmarks/_work/finetune/spanqa-model``; any model directory with ``--model``) answers all
+1,190 questions of XQuAD English through
+
+* transformers 4.57.x ``pipeline("question-answering")``, run in its own virtual environment
+  (``benchmarks/.venv-tf457``, created on first use as in ``benchmarks/decode.py``) by a worker script, and
+* ``spanqa.Reader`` in this environment,
+
+with the same window settings (max_length 384, overlap 128) and answer-length cap (30 tokens), at batch size
+1 (one call per question) and 32 (all questions in one call). Reported: questions/s, EM/F1 (spanqa.metrics,
+identical to the official script) and how often both give the same answer text. The Markdown table is
+printed and written to ``benchmarks/results/reader.md``.
+
+Run from the repository root: ``python benchmarks/reader.py`` (a few minutes on 2 CPU cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+DEFAULT_DATA = HERE.parents[1] / "shared" / "data"
+DEFAULT_MODEL = HERE / "_work" / "finetune" / "spanqa-model"
+WORK = HERE / "_work" / "reader"
+RESULTS = HERE / "results" / "reader.md"
+MAX_LENGTH, STRIDE, CAP = 384, 128, 30
+
+PIPELINE_WORKER = """
+import json, sys, time
+import torch, transformers
+from transformers import pipeline
+model, data_file, out, cap, max_len, stride = sys.argv[1], sys.argv[2], sys.argv[3], *map(int, sys.argv[4:7])
+torch.set_num_threads(int(sys.argv[7]))
+records = json.load(open(data_file))
+qa = pipeline("question-answering", model=model, tokenizer=model, device=-1)
+kwargs = dict(max_answer_len=cap, max_seq_len=max_len, doc_stride=stride)
+qa(question=records[0]["question"], context=records[0]["context"], **kwargs)  # warm-up
+result = {"version": transformers.__version__}
+started = time.perf_counter()
+result["batch1"] = [qa(question=r["question"], context=r["context"], **kwargs)["answer"] for r in records]
+result["batch1_seconds"] = time.perf_counter() - started
+started = time.perf_counter()
+answers = qa(question=[r["question"] for r in records], context=[r["context"] for r in records],
+             batch_size=32, **kwargs)
+result["batch32_seconds"] = time.perf_counter() - started
+result["batch32"] = [a["answer"] for a in answers]
+json.dump(result, open(out, "w"))
+"""
+
+
+def run_pipeline(model: Path, records: list[Any], threads: int) -> dict[str, Any]:
+    from decode import tf457_python  # benchmarks/decode.py builds the transformers 4.57 venv
+
+    python, why = tf457_python()
+    if python is None:
+        return {"error": why}
+    WORK.mkdir(parents=True, exist_ok=True)
+    data, worker, out = WORK / "records.json", WORK / "pipeline_worker.py", WORK / "pipeline.json"
+    data.write_text(json.dumps([{k: r[k] for k in ("id", "question", "context")} for r in records]))
+    worker.write_text(PIPELINE_WORKER)
+    command = [str(python), str(worker), str(model), str(data), str(out), str(CAP), str(MAX_LENGTH)]
+    subprocess.run([*command, str(STRIDE), str(threads)], check=True, capture_output=True, text=True)
+    return dict(json.loads(out.read_text()))
+
+
+def run_reader(model: Path, records: list[Any]) -> dict[str, Any]:
+    from spanqa import Reader
+
+    reader = Reader.from_pretrained(
+        model, max_length=MAX_LENGTH, stride=STRIDE, batch_size=32, progress=False
+    )
+    reader("warm-up?", records[0]["context"], max_answer_length=CAP)
+    result: dict[str, Any] = {}
+    started = time.perf_counter()
+    result["batch1"] = [reader(r["question"], r["context"], max_answer_length=CAP)[0].text for r in records]
+    result["batch1_seconds"] = time.perf_counter() - started
+    started = time.perf_counter()
+    answers = reader([r["question"] for r in records], [r["context"] for r in records], max_answer_length=CAP)
+    result["batch32_seconds"] = time.perf_counter() - started
+    result["batch32"] = [a[0].text for a in answers]
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    import torch
+    import transformers
+
+    from spanqa.data import load_records
+    from spanqa.metrics import evaluate
+
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--samples", type=int, default=None, help="first N questions only")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    if not (args.model / "config.json").is_file():
+        raise SystemExit(f"no model at {args.model}: run benchmarks/finetune.py first or pass --model DIR")
+    records = load_records(args.data / "xquad.en.json").records[: args.samples]
+    threads = torch.get_num_threads()
+    print(f"[{time.strftime('%H:%M:%S')}] transformers 4.57 pipeline ...", file=sys.stderr, flush=True)
+    pipe = run_pipeline(args.model, records, threads)
+    print(f"[{time.strftime('%H:%M:%S')}] spanqa Reader ...", file=sys.stderr, flush=True)
+    ours = run_reader(args.model, records)
+    ids = [r["id"] for r in records]
+    lines = [
+        "# Reader benchmark",
+        "",
+        f"Generated by `python benchmarks/reader.py {' '.join(sys.argv[1:])}` on {platform.machine()}, "
+        f"{threads} torch threads, Python {platform.python_version()}, torch {torch.__version__}. "
+        f"Model: `{args.model.name}` (MiniLM-L6 fine-tuned with the demo settings unless --model says "
+        f"otherwise); data: XQuAD English, {len(records):,} questions; windows {MAX_LENGTH}/{STRIDE} "
+        f"overlap, answers capped at {CAP} tokens on both sides.",
+        "",
+        "| | questions/s, batch 1 | questions/s, batch 32 | EM | F1 | same answer as Reader (batch 32) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    if "error" in pipe:
+        lines.append(f"| transformers 4.57 pipeline | not run: {pipe['error']} | | | | |")
+    rows = [] if "error" in pipe else [(f"transformers {pipe['version']} pipeline", pipe)]
+    rows.append((f"spanqa Reader (transformers {transformers.__version__})", ours))
+    scores = {}
+    for name, result in rows:
+        metrics = evaluate(records, dict(zip(ids, result["batch32"], strict=True)))
+        scores[name] = metrics
+        same = sum(a == b for a, b in zip(result["batch32"], ours["batch32"], strict=True)) / len(records)
+        lines.append(
+            f"| {name} | {len(records) / result['batch1_seconds']:.1f} | "
+            f"{len(records) / result['batch32_seconds']:.1f} | {metrics['exact']:.2f} | "
+            f"{metrics['f1']:.2f} | {100 * same:.1f}% |"
+        )
+    if "error" not in pipe:
+        lines += [
+            "",
+            f"Reader / pipeline throughput: batch 1 {pipe['batch1_seconds'] / ours['batch1_seconds']:.2f}x, "
+            f"batch 32 {pipe['batch32_seconds'] / ours['batch32_seconds']:.2f}x.",
+        ]
+    report = "\n".join(lines) + "\n"
+    print(report)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(report, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""Dynamic padding and the streamed forward pass over evaluation windows.
+
+Both training and inference pad each batch only to its own longest window (never to ``max_length``), and
+group windows of similar length into a batch, so FLOPs go to real tokens. Evaluation never keeps the logits
+of the whole set: each batch's logits go straight into a :class:`~spanqa.decode.DecodeStream`, which keeps
+only per-window candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from spanqa.features import EvalFeatures, PaddingSide
+
+if TYPE_CHECKING:
+    from spanqa.decode import DecodeStream
+
+#: Model-input columns that are padded, with the value used for padding (``None``: the pad token id).
+_PADDED_COLUMNS: dict[str, int | None] = {"input_ids": None, "attention_mask": 0, "token_type_ids": 0}
+
+
+def pad_batch(
+    columns: Mapping[str, Sequence[Sequence[int]]],
+    *,
+    pad_token_id: int,
+    padding_side: PaddingSide,
+    pad_to_multiple_of: int | None = None,
+) -> tuple[dict[str, torch.Tensor], np.ndarray]:
+    """Pad the model-input ``columns`` (``input_ids``, ``attention_mask``, ...) to the batch's longest row.
+
+    Returns the padded tensors and, per row, the shift applied to its token positions (the number of pad
+    tokens put *before* it: 0 for right padding), which label positions must be moved by.
+    """
+    lengths = np.array([len(ids) for ids in columns["input_ids"]], dtype=np.int64)
+    width = int(lengths.max()) if len(lengths) else 0
+    if pad_to_multiple_of:
+        width = -(-width // pad_to_multiple_of) * pad_to_multiple_of
+    shifts = (width - lengths) if padding_side == "left" else np.zeros_like(lengths)
+    batch: dict[str, torch.Tensor] = {}
+    for column, pad_value in _PADDED_COLUMNS.items():
+        if column not in columns:
+            continue
+        fill = pad_token_id if pad_value is None else pad_value
+        array = np.full((len(lengths), width), fill, dtype=np.int64)
+        for i, row in enumerate(columns[column]):
+            start = int(shifts[i])
+            array[i, start : start + lengths[i]] = row
+        batch[column] = torch.from_numpy(array)
+    return batch, shifts
+
+
+class QADataCollator:
+    """Pads training windows per batch and moves the answer labels with left padding.
+
+    ``transformers.DataCollatorWithPadding`` pads correctly but leaves ``start_positions`` untouched, which
+    points labels at the wrong tokens for left-padding (XLNet-like) tokenizers; this collator shifts them.
+    """
+
+    def __init__(
+        self, *, pad_token_id: int, padding_side: PaddingSide, pad_to_multiple_of: int | None = None
+    ):
+        self.pad_token_id = pad_token_id
+        self.padding_side: PaddingSide = padding_side
+        self.pad_to_multiple_of = pad_to_multiple_of
+
+    def __call__(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, torch.Tensor]:
+        batch, shifts = pad_batch(
+            {column: [row[column] for row in rows] for column in _PADDED_COLUMNS if column in rows[0]},
+            pad_token_id=self.pad_token_id,
+            padding_side=self.padding_side,
+            pad_to_multiple_of=self.pad_to_multiple_of,
+        )
+        for label in ("start_positions", "end_positions"):
+            if label in rows[0]:
+                positions = np.array([int(row[label]) for row in rows], dtype=np.int64) + shifts
+                batch[label] = torch.from_numpy(positions)
+        return batch
+
+
+def length_sorted_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """Window indices in batches of similar length (longest first, so memory peaks at once, early)."""
+    order = np.argsort(-lengths, kind="stable")
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def stream_windows(
+    model: torch.nn.Module,
+    features: EvalFeatures,
+    stream: DecodeStream,
+    *,
+    pad_token_id: int,
+    batch_size: int = 32,
+    progress: bool | None = None,
+    autocast_dtype: torch.dtype | None = None,
+    description: str = "Evaluating",
+) -> None:
+    """Run ``model`` over every window of ``features`` and feed the logits to ``stream`` batch by batch.
+
+    Windows are sorted by length so each batch pads little; logits of a batch are handed to the stream
+    (and dropped) before the next batch runs, so memory does not grow with the number of windows.
+    ``progress=None`` shows a bar only for more than a few batches.
+    """
+    from tqdm.auto import tqdm
+
+    batches = length_sorted_batches(features.lengths, batch_size)
+    device = next(model.parameters()).device
+    show = progress if progress is not None else len(batches) > 4
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            for indices in tqdm(batches, desc=description, unit="batch", disable=not show):
+                inputs, _ = pad_batch(
+                    features.model_inputs(indices.tolist()),
+                    pad_token_id=pad_token_id,
+                    padding_side=features.padding_side,
+                )
+                inputs = {name: tensor.to(device) for name, tensor in inputs.items()}
+                if autocast_dtype is not None and device.type != "cpu":
+                    with torch.autocast(device_type=device.type, dtype=autocast_dtype):
+                        outputs = model(**inputs)
+                else:
+                    outputs = model(**inputs)
+                stream.add(outputs.start_logits, outputs.end_logits, indices)
+    finally:
+        model.train(was_training)

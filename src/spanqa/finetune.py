@@ -1,0 +1,459 @@
+"""QAFineTuner: fine-tune, evaluate, predict and save an extractive QA model in one object.
+
+It is glue with opinions: the :class:`~spanqa.Aligner` makes (and proves) the labels, a narrow
+``transformers.Trainer`` subclass trains with dynamic padding and length-grouped batches, evaluation streams
+logits batch by batch through the :class:`~spanqa.SpanDecoder` (memory does not grow with the size of the
+dev set) and scores them with :mod:`spanqa.metrics`. ``save`` writes the model, the tokenizer and the
+decoding config (with a tuned null threshold) together, so a reloaded model decodes exactly the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+import attrs
+import torch
+from transformers import PrinterCallback, Trainer, TrainerCallback
+
+from spanqa._compat import training_arguments
+from spanqa.align import Aligner, AlignmentReport, TrainFeatures
+from spanqa.batching import QADataCollator, stream_windows
+from spanqa.data import LoadedRecords, QARecord, load_records
+from spanqa.decode import DecodingConfig, Prediction, SpanDecoder, tune_null_threshold
+from spanqa.errors import ConfigError, DataError, SpanQAError
+from spanqa.metrics import evaluate as squad_evaluate
+from spanqa.models import DECODING_CONFIG_FILE, load_model, load_tokenizer, quiet_transformers
+
+if TYPE_CHECKING:
+    import datasets
+
+
+DataSource: TypeAlias = "str | os.PathLike[str] | Sequence[Mapping[str, Any]] | datasets.Dataset"
+Precision: TypeAlias = Literal["auto", "fp32", "fp16", "bf16"]
+
+
+class TrainingDivergedError(SpanQAError, FloatingPointError):
+    """The training loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class AlignmentFailedError(DataError):
+    """No training answer survived alignment; :attr:`report` is the alignment report that says why."""
+
+    def __init__(self, message: str, report: AlignmentReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+def _positive(instance: Any, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not value > 0:
+        raise ConfigError(f"TrainingConfig.{attribute.name} must be > 0, got {value!r}")
+
+
+def _fraction(instance: Any, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not 0 <= value < 1:
+        raise ConfigError(f"TrainingConfig.{attribute.name} must be in [0, 1), got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class TrainingConfig:
+    """Hyper-parameters of a fine-tuning run, named as in transformers' run_qa.py where they mean the same.
+
+    ``stride`` is the overlap between consecutive windows of a long context, in tokens (run_qa.py calls it
+    ``doc_stride``). ``trainer_options`` passes any other ``transformers.TrainingArguments`` option through
+    unchanged (for example ``{"gradient_accumulation_steps": 2}``).
+    """
+
+    output_dir: str = "spanqa-model"
+    num_train_epochs: float = attrs.field(default=2.0, validator=_positive)
+    learning_rate: float = attrs.field(default=1e-4, validator=_positive)
+    per_device_train_batch_size: int = attrs.field(default=16, validator=_positive)
+    per_device_eval_batch_size: int = attrs.field(default=32, validator=_positive)
+    warmup_ratio: float = attrs.field(default=0.1, validator=_fraction)
+    weight_decay: float = attrs.field(default=0.01, validator=attrs.validators.ge(0.0))
+    seed: int = 42
+    max_length: int = attrs.field(default=384, validator=_positive)
+    stride: int = attrs.field(default=128, validator=attrs.validators.ge(0))
+    max_question_tokens: int = attrs.field(default=64, validator=_positive)
+    group_by_length: bool = True
+    precision: Precision = attrs.field(
+        default="auto", validator=attrs.validators.in_(("auto", "fp32", "fp16", "bf16"))
+    )
+    logging_steps: int = attrs.field(default=20, validator=_positive)
+    save_steps: int = attrs.field(default=500, validator=_positive)
+    save_total_limit: int | None = 2
+    progress: bool = True
+    trainer_options: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
+
+    def resolved_precision(self) -> Literal["fp32", "fp16", "bf16"]:
+        """``auto`` means bf16 on a GPU that supports it, fp16 on other GPUs and fp32 on the CPU."""
+        if self.precision != "auto":
+            return self.precision
+        if torch.cuda.is_available():
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        return "fp32"
+
+
+@attrs.frozen
+class EvaluationResult:
+    """Metrics (official SQuAD key names), the predictions behind them and the tuned null threshold."""
+
+    metrics: dict[str, float]
+    predictions: dict[str, Prediction]
+    decoding: DecodingConfig
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metrics": self.metrics,
+            "decoding": self.decoding.to_dict(),
+            "seconds": self.seconds,
+        }
+
+
+def _load_data(source: DataSource | LoadedRecords, policy: str, what: str) -> LoadedRecords:
+    if isinstance(source, LoadedRecords):
+        return source
+    loaded = load_records(source, policy=policy)  # type: ignore[arg-type]
+    if not loaded.records:
+        raise DataError(f"the {what} data is empty (no usable question after validation): {source!s:.200}")
+    return loaded
+
+
+def _check_writable(directory: Path) -> None:
+    """Fail before hours of training, not after, when the output directory cannot be written."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".spanqa-write-test-"):
+            pass
+    except OSError as error:
+        raise ConfigError(f"output directory {str(directory)!r} is not writable: {error}") from error
+
+
+class QAFineTuner:
+    """Fine-tune, evaluate, predict with and save an extractive question-answering model.
+
+    Example::
+
+        tuner = QAFineTuner("path/to/encoder", train_data="train.json", eval_data="dev.json")
+        tuner.train()
+        result = tuner.evaluate()        # EM/F1 (+ HasAns/NoAns and a tuned null threshold on SQuAD 2.0)
+        tuner.save("my-reader")          # model + tokenizer + decoding config
+        QAFineTuner.load("my-reader").predict([{"id": "q1", "question": "...", "context": "..."}])
+
+    ``model`` is a model name or directory (any ``AutoModelForQuestionAnswering``; a fast tokenizer is
+    required). Data is a SQuAD JSON / JSONL path, a list of records or a ``datasets.Dataset``; answers
+    whose offsets are wrong are repaired (``data_policy="repair"``) and reported, never dropped silently.
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str],
+        *,
+        train_data: DataSource | LoadedRecords | None = None,
+        eval_data: DataSource | LoadedRecords | None = None,
+        config: TrainingConfig | None = None,
+        decoding: DecodingConfig | None = None,
+        data_policy: str = "repair",
+        callbacks: Sequence[Any] = (),
+    ) -> None:
+        self.config = config or TrainingConfig()
+        #: ``transformers.TrainerCallback`` instances handed to the Trainer (early stopping, logging...).
+        self.callbacks: list[Any] = list(callbacks)
+        self.model_path = str(model)
+        self.tokenizer = load_tokenizer(model)
+        self.model = load_model(model)
+        self.aligner = Aligner(
+            self.tokenizer,
+            max_length=self.config.max_length,
+            stride=self.config.stride,
+            max_question_tokens=self.config.max_question_tokens,
+        )
+        saved_decoding = Path(model) / DECODING_CONFIG_FILE
+        if decoding is None and saved_decoding.is_file():
+            decoding = DecodingConfig.load(saved_decoding)
+        self.decoding = decoding
+        self.data_policy = data_policy
+        self.train_data = None if train_data is None else _load_data(train_data, data_policy, "training")
+        self.eval_data = None if eval_data is None else _load_data(eval_data, data_policy, "evaluation")
+        self.train_features: TrainFeatures | None = None
+        self.trainer: Trainer | None = None
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str], **kwargs: Any) -> QAFineTuner:
+        """Reload a model saved by :meth:`save` (its decoding config and null threshold included)."""
+        return cls(directory, **kwargs)
+
+    # ------------------------------------------------------------------ training
+
+    def _build_trainer(self, train_features: TrainFeatures) -> Trainer:
+        config = self.config
+        precision = config.resolved_precision()
+        options: dict[str, Any] = {
+            "output_dir": config.output_dir,
+            "num_train_epochs": config.num_train_epochs,
+            "learning_rate": config.learning_rate,
+            "per_device_train_batch_size": config.per_device_train_batch_size,
+            "per_device_eval_batch_size": config.per_device_eval_batch_size,
+            "weight_decay": config.weight_decay,
+            "seed": config.seed,
+            "logging_steps": config.logging_steps,
+            "save_steps": config.save_steps,
+            "save_total_limit": config.save_total_limit,
+            "bf16": precision == "bf16",
+            "fp16": precision == "fp16",
+            "report_to": "none",
+            "disable_tqdm": not config.progress,
+            "remove_unused_columns": False,
+            "dataloader_pin_memory": torch.cuda.is_available(),
+            # Without an accelerator, say so: under torchrun this makes the Trainer use DDP over gloo
+            # (otherwise every CPU process trains on all the data).
+            "use_cpu": not (torch.cuda.is_available() or torch.backends.mps.is_available()),
+        }
+        options.update(config.trainer_options)
+        args = training_arguments(
+            group_by_length=config.group_by_length, warmup_ratio=config.warmup_ratio, **options
+        )
+        collator = QADataCollator(
+            pad_token_id=int(self.tokenizer.pad_token_id or 0),
+            padding_side=self.aligner.padding_side,
+        )
+        dataset = train_features.to_dataset()
+        dataset = dataset.add_column("length", [len(ids) for ids in train_features.input_ids])
+        trainer = SpanQATrainer(
+            model=self.model,
+            args=args,
+            train_dataset=dataset,
+            data_collator=_without_length(collator),
+            processing_class=self.tokenizer,
+            callbacks=[*self.callbacks, _FiniteWeightsGuard()],
+        )
+        if trainer.pop_callback(PrinterCallback) is not None:  # progress off: logs go to stderr, not stdout
+            trainer.add_callback(_StderrLogPrinter())
+        return trainer
+
+    def train(self, *, resume_from_checkpoint: str | bool | None = None) -> dict[str, float]:
+        """Fine-tune on ``train_data``; returns the Trainer's training metrics (loss, runtime, ...).
+
+        ``resume_from_checkpoint`` is passed to ``Trainer.train`` (``True``: the newest checkpoint in
+        ``output_dir``). Raises :class:`DataError` when no answer survives alignment (the error carries the
+        alignment report) and :class:`TrainingDivergedError` when the loss becomes NaN.
+        """
+        if self.train_data is None:
+            raise ConfigError("QAFineTuner.train() needs train_data")
+        _check_writable(Path(self.config.output_dir))
+        features = self.aligner.train_features(self.train_data.records, data_report=self.train_data.report)
+        report = features.report
+        answerable = report.answers - report.outside_window
+        if len(features) == 0 or (report.answers > 0 and answerable <= 0 and report.unanswerable == 0):
+            raise AlignmentFailedError(
+                "no training answer survives alignment (all lost to truncation or failed); "
+                f"alignment report:\n{report}",
+                report,
+            )
+        self.train_features = features
+        self.trainer = self._build_trainer(features)
+        output = self.trainer.train(resume_from_checkpoint=resume_from_checkpoint)
+        return dict(output.metrics)
+
+    # ---------------------------------------------------------------- evaluation
+
+    def _decoder(self, records: Sequence[QARecord]) -> SpanDecoder:
+        if self.decoding is not None:
+            return SpanDecoder(self.decoding)
+        has_null = any(record["is_impossible"] for record in records)
+        return SpanDecoder(DecodingConfig.squad_v2() if has_null else DecodingConfig.squad_v1())
+
+    def predict(
+        self, data: DataSource | LoadedRecords, *, batch_size: int | None = None, progress: bool | None = None
+    ) -> dict[str, Prediction]:
+        """Answer every question of ``data`` (answers are optional in prediction data)."""
+        loaded = _load_data(data, self.data_policy, "prediction")
+        return self._predict_records(loaded.records, self._decoder(loaded.records), batch_size, progress)
+
+    def _predict_records(
+        self,
+        records: Sequence[QARecord],
+        decoder: SpanDecoder,
+        batch_size: int | None,
+        progress: bool | None,
+    ) -> dict[str, Prediction]:
+        features = self.aligner.eval_features(records)
+        stream = decoder.stream(features)
+        precision = self.config.resolved_precision()
+        stream_windows(
+            self.model,
+            features,
+            stream,
+            pad_token_id=int(self.tokenizer.pad_token_id or 0),
+            batch_size=batch_size or self.config.per_device_eval_batch_size,
+            progress=progress if progress is not None else self.config.progress,
+            autocast_dtype={"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision),
+        )
+        return stream.finish()
+
+    def evaluate(
+        self,
+        data: DataSource | LoadedRecords | None = None,
+        *,
+        tune_threshold: bool | None = None,
+        batch_size: int | None = None,
+        progress: bool | None = None,
+    ) -> EvaluationResult:
+        """SQuAD EM/F1 on ``data`` (default: ``eval_data``), decoded with the configured strategies.
+
+        On data with unanswerable questions (or when ``tune_threshold=True``) the null threshold is tuned
+        for best F1 in the same pass, the v2.0 breakdown is reported, and the tuned threshold becomes this
+        tuner's decoding config (so :meth:`save` keeps it). In multi-process runs (torchrun, accelerate)
+        rank 0 evaluates and broadcasts metrics and decoding config, so metrics are computed once; the
+        per-question ``predictions`` are only on rank 0 (empty elsewhere).
+        """
+        source = data if data is not None else self.eval_data
+        if source is None:
+            raise ConfigError("QAFineTuner.evaluate() needs eval_data")
+        loaded = _load_data(source, self.data_policy, "evaluation")
+        records = loaded.records
+        if not _distributed():
+            result = self._evaluate_records(records, tune_threshold, batch_size, progress)
+        else:  # rank 0 evaluates; the others receive metrics and decoding config (plain, picklable data)
+            shared: list[Any] = [None]
+            if torch.distributed.get_rank() == 0:
+                result = self._evaluate_records(records, tune_threshold, batch_size, progress)
+                shared[0] = (result.metrics, result.decoding.to_dict(), result.seconds)
+            torch.distributed.broadcast_object_list(shared, src=0)
+            if torch.distributed.get_rank() != 0:
+                metrics, decoding, seconds = shared[0]
+                result = EvaluationResult(metrics, {}, DecodingConfig.from_dict(decoding), seconds)
+        self.decoding = result.decoding
+        return result
+
+    def _evaluate_records(
+        self,
+        records: Sequence[QARecord],
+        tune_threshold: bool | None,
+        batch_size: int | None,
+        progress: bool | None,
+    ) -> EvaluationResult:
+        started = time.perf_counter()
+        decoder = self._decoder(records)
+        predictions = self._predict_records(records, decoder, batch_size, progress)
+        has_null = any(record["is_impossible"] for record in records)
+        decoding = decoder.config
+        na_probs = None
+        can_tune = decoding.null_threshold is not None
+        if tune_threshold and not can_tune:
+            raise ConfigError(
+                "tune_threshold=True needs a decoding config with the 'null-answer' strategy "
+                "(DecodingConfig.squad_v2())"
+            )
+        if tune_threshold or (tune_threshold is None and has_null and can_tune):
+            tuned = tune_null_threshold(predictions, records)
+            decoding = decoding.with_null_threshold(tuned.best_f1_thresh)
+            predictions = SpanDecoder(decoding).apply_null_threshold(predictions)
+            na_probs = {key: float(p.null_score_diff or 0.0) for key, p in predictions.items()}
+        texts = {key: prediction.text for key, prediction in predictions.items()}
+        metrics = squad_evaluate(list(records), texts, na_probs)
+        return EvaluationResult(
+            metrics=dict(metrics),
+            predictions=predictions,
+            decoding=decoding,
+            seconds=time.perf_counter() - started,
+        )
+
+    # -------------------------------------------------------------------- saving
+
+    def save(self, directory: str | os.PathLike[str]) -> Path:
+        """Write model (safetensors), tokenizer and decoding config to ``directory``, atomically.
+
+        Everything is written to a temporary sibling directory first and moved into place at the end, so an
+        interrupted save never leaves a directory that looks like a complete model.
+        """
+        target = Path(directory)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+        try:
+            with quiet_transformers():
+                self.model.save_pretrained(staging)
+                self.tokenizer.save_pretrained(staging)
+            decoding = self.decoding or DecodingConfig.squad_v1()
+            decoding.save(staging / DECODING_CONFIG_FILE)
+            if target.exists():
+                backup = target.with_name(f".{target.name}.old-{os.getpid()}")
+                target.rename(backup)
+                staging.rename(target)
+                shutil.rmtree(backup, ignore_errors=True)
+            else:
+                staging.rename(target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return target
+
+
+def _distributed() -> bool:
+    return bool(torch.distributed.is_available() and torch.distributed.is_initialized())
+
+
+def _without_length(collator: QADataCollator) -> Any:
+    """Wrap the collator so the ``length`` column (used only by the length-grouped sampler) is dropped."""
+
+    def collate(rows: Sequence[Mapping[str, Any]]) -> dict[str, torch.Tensor]:
+        return collator([{k: v for k, v in row.items() if k != "length"} for row in rows])
+
+    return collate
+
+
+def _last_checkpoint(output_dir: str) -> str:
+    checkpoints = sorted(Path(output_dir).glob("checkpoint-*"), key=lambda p: int(p.name.rsplit("-", 1)[-1]))
+    return str(checkpoints[-1]) if checkpoints else "none written yet"
+
+
+class SpanQATrainer(Trainer):
+    """``Trainer`` that stops with a clear error when the loss stops being finite.
+
+    It overrides only ``training_step``. The check runs before the optimizer step, so the weights (and
+    every checkpoint already written) are still the last good ones when the error is raised.
+    """
+
+    def training_step(self, model: Any, inputs: Any, num_items_in_batch: Any = None) -> torch.Tensor:
+        loss: torch.Tensor = super().training_step(model, inputs, num_items_in_batch)
+        if not math.isfinite(float(loss.detach())):
+            raise TrainingDivergedError(
+                f"training loss became {float(loss)} at step {self.state.global_step + 1}; stopped before "
+                f"the optimizer step. Last good checkpoint: {_last_checkpoint(self.args.output_dir or '')}. "
+                "Try a lower learning rate or fp32."
+            )
+        return loss
+
+
+class _StderrLogPrinter(TrainerCallback):
+    """Prints the Trainer's log lines to stderr, so stdout stays clean for ``--json`` output."""
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
+        if logs and state.is_local_process_zero:
+            print(json.dumps({"step": state.global_step, **logs}), file=sys.stderr, flush=True)
+
+
+class _FiniteWeightsGuard(TrainerCallback):
+    """Refuses to write a checkpoint of non-finite weights (it runs after every other step-end callback,
+    right before the Trainer saves), so a diverged run never leaves a corrupted checkpoint behind."""
+
+    def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
+        if not control.should_save or model is None:
+            return
+        with torch.no_grad():
+            bad = [name for name, p in model.named_parameters() if not bool(torch.isfinite(p).all())]
+        if bad:
+            raise TrainingDivergedError(
+                f"model weights became non-finite at step {state.global_step} ({', '.join(bad[:3])}"
+                f"{', ...' if len(bad) > 3 else ''}); checkpoint-{state.global_step} was not written. "
+                f"Last good checkpoint: {_last_checkpoint(args.output_dir)}."
+            )

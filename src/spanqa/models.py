@@ -1,0 +1,107 @@
+"""Loading models and tokenizers for extractive QA, with errors and warnings a user can act on.
+
+Shared by :class:`~spanqa.QAFineTuner` and :class:`~spanqa.Reader`: a slow tokenizer, a model type
+without a question-answering head and a head that was never trained are reported in spanqa's words,
+instead of a stack trace or a table printed by transformers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from spanqa.errors import ConfigError, TokenizerError
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+#: File, inside a saved model directory, that holds the decoding config (strategies, tuned threshold).
+DECODING_CONFIG_FILE = "spanqa_decoding.json"
+
+
+class UntrainedHeadWarning(UserWarning):
+    """The model's question-answering head was newly initialised (it must be fine-tuned first)."""
+
+
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' own load report and weight-loading/saving progress bars while spanqa
+    reports what matters; the previous settings are restored afterwards (no global change)."""
+    from transformers.utils import logging as hf_logging
+
+    logger = logging.getLogger("transformers")
+    level = logger.level
+    bars = hf_logging.is_progress_bar_enabled()
+    logger.setLevel(logging.ERROR)
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+        if bars:
+            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
+
+
+def _check_local(name_or_path: str | os.PathLike[str], what: str) -> None:
+    """A path-like name that does not exist is a typo, not a hub id: say so instead of a hub error."""
+    text = str(name_or_path)
+    if (os.sep in text or text.startswith(".")) and not Path(text).exists():
+        raise ConfigError(f"{what} directory {text!r} does not exist")
+
+
+def load_model(name_or_path: str | os.PathLike[str]) -> PreTrainedModel:
+    """An ``AutoModelForQuestionAnswering`` from a name or directory.
+
+    Raises :class:`ConfigError` for a model type without an extractive QA head and warns with
+    :class:`UntrainedHeadWarning` when the head's weights are not in the checkpoint (a bare encoder): right
+    before fine-tuning, wrong before predicting.
+    """
+    from transformers import AutoConfig, AutoModelForQuestionAnswering
+
+    _check_local(name_or_path, "model")
+    try:
+        config = AutoConfig.from_pretrained(name_or_path)
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"cannot load a model configuration from {str(name_or_path)!r}: {error}") from error
+    try:
+        with quiet_transformers():
+            model, info = AutoModelForQuestionAnswering.from_pretrained(
+                name_or_path, config=config, output_loading_info=True
+            )
+    except ValueError as error:
+        raise ConfigError(
+            f"{str(name_or_path)!r} ({type(config).__name__}) has no extractive question-answering head "
+            f"in transformers (AutoModelForQuestionAnswering): {error}"
+        ) from error
+    missing = [key for key in info.get("missing_keys", ()) if key.split(".")[0].startswith("qa")]
+    if missing:
+        warnings.warn(
+            f"{str(name_or_path)!r} has no trained question-answering head ({', '.join(sorted(missing))} "
+            "newly initialised): fine-tune it before trusting its answers",
+            UntrainedHeadWarning,
+            stacklevel=3,
+        )
+    return model  # type: ignore[no-any-return]
+
+
+def load_tokenizer(name_or_path: str | os.PathLike[str]) -> PreTrainedTokenizerBase:
+    """The model's tokenizer, which must be a fast one (character offsets come only from those)."""
+    from transformers import AutoTokenizer
+
+    _check_local(name_or_path, "model")
+    try:
+        with quiet_transformers():
+            tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+    except (OSError, ValueError) as error:
+        raise TokenizerError(f"cannot load a tokenizer from {str(name_or_path)!r}: {error}") from error
+    if not getattr(tokenizer, "is_fast", False):
+        raise TokenizerError(
+            f"the tokenizer of {str(name_or_path)!r} ({type(tokenizer).__name__}) is not a fast tokenizer: "
+            "spanqa needs the character offsets only fast (Rust) tokenizers provide"
+        )
+    return tokenizer

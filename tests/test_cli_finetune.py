@@ -1,0 +1,161 @@
+"""The train / evaluate / predict / demo commands, run like a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from model_factory import save_tiny_qa_model
+from spanqa.cli import main
+from spanqa.data import load_records, write_squad
+
+SMALL = ["--max_seq_length", "96", "--doc_stride", "24", "--max_question_tokens", "24", "--no_progress"]
+
+
+@pytest.fixture()
+def tiny_model(tokenizer_dirs: dict[str, Path], tmp_path: Path) -> Path:
+    return save_tiny_qa_model(tokenizer_dirs["wordpiece"], tmp_path / "tiny")
+
+
+@pytest.fixture()
+def squad_files(data_dir: Path, tmp_path: Path) -> tuple[Path, Path]:
+    records = load_records(data_dir / "squad-v2-dev-small.json").records
+    train, dev = tmp_path / "train.json", tmp_path / "dev.json"
+    write_squad(records[:40], train)
+    write_squad(records[40:70], dev)
+    return train, dev
+
+
+def test_train_evaluate_predict_score_round_trip(
+    tiny_model: Path, squad_files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    train, dev = squad_files
+    out = tmp_path / "run"
+    args = ["train", "--model_name_or_path", str(tiny_model), "--train_file", str(train)]
+    args += ["--validation_file", str(dev), "--output_dir", str(out), "--num_train_epochs", "1", *SMALL]
+    assert main([*args, "--json"]) == 0
+    trained: dict[str, Any] = json.loads(capsys.readouterr().out)
+    assert trained["alignment"]["failed"] == 0
+    assert {"exact", "f1", "best_f1_thresh", "NoAns_total"} <= set(trained["eval"])
+    model = Path(trained["model"])
+    assert model == out / "model" and (model / "spanqa_decoding.json").is_file()
+    saved_threshold = json.loads((model / "spanqa_decoding.json").read_text())["options"]["null-answer"]
+    assert saved_threshold["null_threshold"] == pytest.approx(trained["eval"]["best_f1_thresh"])
+
+    predictions = tmp_path / "pred.json"
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                str(model),
+                "--data",
+                str(dev),
+                "--predictions_file",
+                str(predictions),
+                *SMALL,
+                "--json",
+            ]
+        )
+        == 0
+    )
+    evaluated = json.loads(capsys.readouterr().out)
+    assert evaluated["metrics"]["total"] == 30
+
+    assert main(["score", "--data", str(dev), "--predictions", str(predictions), "--json"]) == 0
+    scored = json.loads(capsys.readouterr().out)
+    assert scored["exact"] == pytest.approx(evaluated["metrics"]["exact"])
+    assert scored["f1"] == pytest.approx(evaluated["metrics"]["f1"])
+
+    from_file = tmp_path / "pred2.json"
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(model),
+                "--data",
+                str(dev),
+                "--output",
+                str(from_file),
+                "--max_seq_length",
+                "96",
+                "--doc_stride",
+                "24",
+            ]
+        )
+        == 0
+    )
+    assert json.loads(from_file.read_text()) == json.loads(predictions.read_text())
+
+    record = load_records(dev).records[0]
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(model),
+                "--question",
+                record["question"],
+                "--context",
+                record["context"],
+                "--top_k",
+                "3",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    answers = json.loads(capsys.readouterr().out)
+    assert 1 <= len(answers) <= 3
+
+
+def test_bad_arguments_exit_2_with_one_line(tiny_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["predict", "--model", str(tiny_model), "--question", "who?"]) == 2
+    assert "go together" in capsys.readouterr().err
+    assert main(["predict", "--model", str(tiny_model)]) == 2
+    assert "either --question" in capsys.readouterr().err
+    assert main(["evaluate", "--model", "./no-such-model", "--data", "x.json"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_train_resume_flag_and_unwritable_output(
+    tiny_model: Path, squad_files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    train, _ = squad_files
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    args = ["train", "--model_name_or_path", str(tiny_model), "--train_file", str(train)]
+    assert main([*args, "--output_dir", str(blocker / "out"), *SMALL]) == 2
+    assert "not writable" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_demo_end_to_end_on_real_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The main job, shortened: the real MiniLM encoder learns from bundled new_wiki questions."""
+    out = tmp_path / "demo"
+    assert (
+        main(
+            [
+                "demo",
+                "--output_dir",
+                str(out),
+                "--max_train_samples",
+                "400",
+                "--max_eval_samples",
+                "200",
+                "--num_train_epochs",
+                "1",
+                "--no_progress",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert result["eval"]["total"] == 200
+    assert result["eval"]["f1"] > 10.0  # an untrained head scores about 2-7 F1 on these questions
+    assert (out / "model" / "model.safetensors").is_file()

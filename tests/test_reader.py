@@ -1,0 +1,122 @@
+"""Reader: inference over question/context pairs and long documents with tiny real models."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from model_factory import save_tiny_qa_model
+from spanqa import ConfigError, DataError
+from spanqa.data import load_records
+from spanqa.finetune import QAFineTuner, TrainingConfig
+from spanqa.reader import Reader
+
+
+@pytest.fixture(scope="module", params=["wordpiece", "xlnet"])
+def model_dir(request: pytest.FixtureRequest, tokenizer_dirs: dict[str, Path], tmp_path_factory: Any) -> Path:
+    """A tiny QA model per tokenizer family (xlnet: left padding, context first, CLS last)."""
+    return save_tiny_qa_model(tokenizer_dirs[request.param], tmp_path_factory.mktemp(request.param) / "m")
+
+
+@pytest.fixture(scope="module")
+def xquad(data_dir: Path) -> list[Any]:
+    return load_records(data_dir / "xquad.en.json").records
+
+
+def _reader(model_dir: Path, **options: Any) -> Reader:
+    return Reader.from_pretrained(model_dir, max_length=96, stride=24, max_question_tokens=24, **options)
+
+
+def test_single_pair_returns_top_k_distinct_spans_of_the_context(model_dir: Path, xquad: list[Any]) -> None:
+    record = xquad[0]
+    answers = _reader(model_dir)(record["question"], record["context"], top_k=5)
+    assert len(answers) == 5
+    assert len({(a.start, a.end) for a in answers}) == 5
+    assert [a.score for a in answers] == sorted((a.score for a in answers), reverse=True)
+    for answer in answers:
+        assert answer.start is not None and answer.end is not None
+        assert record["context"][answer.start : answer.end] == answer.text
+        assert 0.0 <= answer.probability <= 1.0
+    assert sum(a.probability for a in answers) <= 1.0 + 1e-9
+
+
+def test_pairs_and_the_same_answers_as_qafinetuner_evaluation(
+    model_dir: Path, xquad: list[Any], tmp_path: Path
+) -> None:
+    records = xquad[:20]
+    # Same batch size on both sides: a BERT model behind a left-padding tokenizer sees its absolute
+    # positions shift with the amount of padding, so only identical batches give identical logits.
+    reader = _reader(model_dir, batch_size=16)
+    answers = reader([r["question"] for r in records], [r["context"] for r in records])
+    assert len(answers) == 20 and all(len(a) == 1 for a in answers)
+    config = TrainingConfig(
+        output_dir=str(tmp_path),
+        max_length=96,
+        stride=24,
+        max_question_tokens=24,
+        per_device_eval_batch_size=16,
+        progress=False,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tuner = QAFineTuner(model_dir, config=config)
+    evaluated = tuner.evaluate(records).predictions
+    for record, (best,) in zip(records, answers, strict=True):
+        assert (best.text, best.start) == (evaluated[record["id"]].text, evaluated[record["id"]].start)
+        assert best.score == pytest.approx(evaluated[record["id"]].score, abs=1e-4)
+
+
+def test_one_question_over_many_documents_tags_each_answer_with_its_document(
+    model_dir: Path, xquad: list[Any]
+) -> None:
+    documents = [xquad[i]["context"] for i in (0, 40, 80)]
+    documents = list(dict.fromkeys(documents))
+    answers = _reader(model_dir).ask(xquad[0]["question"], documents, top_k=6)
+    assert len(answers) == 6
+    for answer in answers:
+        assert documents[answer.document][answer.start : answer.end] == answer.text
+    assert [a.score for a in answers] == sorted((a.score for a in answers), reverse=True)
+    assert sum(a.probability for a in answers) <= 1.0 + 1e-9
+
+
+def test_long_document_is_windowed_and_answered(model_dir: Path, xquad: list[Any]) -> None:
+    paragraphs = list(dict.fromkeys(r["context"] for r in xquad))
+    document = "\n\n".join(paragraphs)[:200_000]
+    answers = _reader(model_dir, batch_size=64, progress=False)("Who won Super Bowl 50?", document, top_k=3)
+    assert len(answers) == 3
+    for answer in answers:
+        assert document[answer.start : answer.end] == answer.text
+
+
+@pytest.mark.slow
+def test_a_million_character_context(model_dir: Path, xquad: list[Any]) -> None:
+    paragraphs = list(dict.fromkeys(r["context"] for r in xquad))
+    document = ("\n\n".join(paragraphs) * 5)[:1_000_000]
+    answers = _reader(model_dir, batch_size=128, progress=False)("Who won Super Bowl 50?", document)
+    assert answers and document[answers[0].start : answers[0].end] == answers[0].text
+
+
+def test_bad_input_gives_clear_errors(
+    model_dir: Path, tokenizer_dirs: dict[str, Path], tmp_path: Path
+) -> None:
+    reader = _reader(model_dir)
+    with pytest.raises(DataError, match="question is empty"):
+        reader("  ", "some context")
+    with pytest.raises(DataError, match="context must be a string or a list of strings, got int"):
+        reader("why?", 42)  # type: ignore[call-overload]
+    with pytest.raises(DataError, match="2 questions but 1 contexts"):
+        reader(["a?", "b?"], ["only one"])
+    with pytest.raises(DataError, match="documents"):
+        reader.ask("why?", [])
+    with pytest.raises(ConfigError, match="top_k"):
+        reader("why?", "because", top_k=0)
+    with pytest.raises(ConfigError, match="needs a GPU"):
+        _reader(model_dir, precision="fp16", device="cpu")
+    encoder_only = save_tiny_qa_model(tokenizer_dirs["wordpiece"], tmp_path / "encoder", with_head=False)
+    with pytest.raises(ConfigError, match="no trained question-answering head"):
+        Reader.from_pretrained(encoder_only)
+    with pytest.raises(ConfigError, match="does not exist"):
+        Reader.from_pretrained(tmp_path / "missing")
