@@ -40,6 +40,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from spanqa.data import require_valid_unicode
 from spanqa.errors import ConfigError, DataError, TokenizerError
 from spanqa.features import NOT_CONTEXT, EvalFeatures, PaddingSide
 
@@ -346,6 +347,8 @@ def _read_examples(records: Iterable[Mapping[str, Any]], *, with_answers: bool) 
             raise DataError(f"record {where} has no {missing.args[0]!r} field") from None
         if not isinstance(question, str) or not isinstance(context, str):
             raise DataError(f"record {_where(record_id, position)}: 'question' and 'context' must be strings")
+        require_valid_unicode(question, f"record {_where(record_id, position)}: question")
+        require_valid_unicode(context, f"record {_where(record_id, position)}: context")
         ids.append(record_id)
         questions.append(question)
         contexts.append(context)
@@ -983,9 +986,15 @@ class Aligner:
         for i in long:
             question = questions[i]
             while True:
-                offsets = self.tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)[
-                    "offset_mapping"
-                ]
+                # Only the first ``limit`` tokens matter: truncating keeps a huge question cheap and spares
+                # users transformers' "longer than the maximum sequence length" warning.
+                offsets = self.tokenizer(
+                    question,
+                    add_special_tokens=False,
+                    return_offsets_mapping=True,
+                    truncation=True,
+                    max_length=limit + 1,
+                )["offset_mapping"]
                 if len(offsets) <= limit:
                     break
                 # Cut after the last kept token; when that cuts nothing (several tokens of one character,

@@ -43,6 +43,7 @@ __all__ = [
     "load_records",
     "read_records",
     "records_to_dataset",
+    "require_valid_unicode",
     "write_squad",
 ]
 
@@ -422,7 +423,18 @@ def _raw_records_from_file(path: Path, prefix: str) -> Iterator[_Raw]:
         raise DataError(
             f"{path}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
         ) from None
+    except (RecursionError, ValueError) as error:
+        raise DataError(f"{path}: unreadable JSON: {_json_limit(error)}") from None
     return _raw_records_from_json(document, prefix)
+
+
+def _json_limit(error: BaseException) -> str:
+    """The message for JSON that parses in principle but exceeds a limit of Python's ``json`` module:
+    nesting deeper than the recursion limit (``RecursionError``) or an integer of more than 4,300 digits
+    (``ValueError``); both escaped as bare exceptions, without the file name, before."""
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    return str(error)
 
 
 def _jsonl_fallback(text: str, prefix: str, json_error: json.JSONDecodeError) -> Iterator[_Raw]:
@@ -453,6 +465,8 @@ def _raw_records_from_jsonl(text: str, prefix: str) -> Iterator[_Raw]:
             raise DataError(
                 f"{prefix}line {number}: invalid JSON at column {error.colno}: {error.msg}"
             ) from None
+        except (RecursionError, ValueError) as error:
+            raise DataError(f"{prefix}line {number}: unreadable JSON: {_json_limit(error)}") from None
         yield _Raw(f"{prefix}line {number}", value)
 
 
@@ -533,6 +547,7 @@ def _parse_record(raw: _Raw) -> QARecord:
             raise DataError(f"{where}: {name} must be a string, got {type(value).__name__}")
         if not value.strip():
             raise DataError(f"{where}: empty {name}")
+        require_valid_unicode(value, f"{where}: {name}")
     is_impossible = record.get("is_impossible", _MISSING)
     if is_impossible is None:  # a Dataset built from records with and without the field fills in None
         is_impossible = _MISSING
@@ -570,7 +585,24 @@ def _parse_id(value: Any, where: str) -> str:
     record_id = str(int(value)) if isinstance(value, Integral) else value
     if not record_id.strip():
         raise DataError(f"{where}: empty id")
+    require_valid_unicode(record_id, f"{where}: id")
     return record_id
+
+
+def require_valid_unicode(text: str, what: str) -> None:
+    """Reject a string holding an unpaired surrogate (``"\\ud800"``), naming ``what`` and the position.
+
+    ``json`` decodes a lone ``\\ud800`` escape without complaint, but such a string is not Unicode text:
+    the Rust tokenizers, ``datasets`` and every UTF-8 writer fail on it later, far from the record, with a
+    bare ``UnicodeEncodeError``. Encoding is one C call (about a millisecond per million characters).
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise DataError(
+            f"{what}: unpaired surrogate {text[error.start]!r} at character {error.start} "
+            "(not valid Unicode text)"
+        ) from None
 
 
 def _as_list(value: Any) -> list[Any] | None:
@@ -622,6 +654,7 @@ def _parse_answers(raw_answers: Any, where: str) -> tuple[list[str], list[int]]:
     for text_name, text, start_name, start in pairs:
         if not isinstance(text, str):
             raise DataError(f"{where}: {text_name} must be a string, got {text!r}")
+        require_valid_unicode(text, f"{where}: {text_name}")
         if isinstance(start, bool) or not isinstance(start, Integral):
             raise DataError(f"{where}: {start_name} must be an integer, got {start!r}")
         texts.append(text)

@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
@@ -243,9 +244,12 @@ class QAFineTuner:
     def train(self, *, resume_from_checkpoint: str | bool | None = None) -> dict[str, float]:
         """Fine-tune on ``train_data``; returns the Trainer's training metrics (loss, runtime, ...).
 
-        ``resume_from_checkpoint`` is passed to ``Trainer.train`` (``True``: the newest checkpoint in
-        ``output_dir``). Raises :class:`DataError` when no answer survives alignment (the error carries the
-        alignment report) and :class:`TrainingDivergedError` when the loss becomes NaN.
+        ``resume_from_checkpoint`` is a checkpoint directory or ``True``: the newest *complete* checkpoint
+        in ``output_dir`` (one that a crash interrupted while it was written is skipped with a warning,
+        where ``Trainer`` would take it and fail on its truncated files). Raises :class:`ConfigError` when
+        there is no complete checkpoint to resume from, :class:`DataError` when no answer survives
+        alignment (the error carries the alignment report) and :class:`TrainingDivergedError` when the
+        loss becomes NaN.
         """
         if self.train_data is None:
             raise ConfigError("QAFineTuner.train() needs train_data")
@@ -259,9 +263,10 @@ class QAFineTuner:
                 f"alignment report:\n{report}",
                 report,
             )
+        checkpoint = _resolve_checkpoint(resume_from_checkpoint, self.config.output_dir)
         self.train_features = features
         self.trainer = self._build_trainer(features)
-        output = self.trainer.train(resume_from_checkpoint=resume_from_checkpoint)
+        output = self.trainer.train(resume_from_checkpoint=checkpoint)
         return dict(output.metrics)
 
     # ---------------------------------------------------------------- evaluation
@@ -356,7 +361,8 @@ class QAFineTuner:
             )
         if tune_threshold or (tune_threshold is None and has_null and can_tune):
             tuned = tune_null_threshold(predictions, records)
-            decoding = decoding.with_null_threshold(tuned.best_f1_thresh)
+            diffs = [p.null_score_diff for p in predictions.values() if p.null_score_diff is not None]
+            decoding = decoding.with_null_threshold(_with_margin(tuned.best_f1_thresh, diffs))
             predictions = SpanDecoder(decoding).apply_null_threshold(predictions)
             na_probs = {key: float(p.null_score_diff or 0.0) for key, p in predictions.items()}
         texts = {key: prediction.text for key, prediction in predictions.items()}
@@ -398,6 +404,19 @@ class QAFineTuner:
         return target
 
 
+def _with_margin(threshold: float, diffs: Sequence[float]) -> float:
+    """The tuned threshold moved halfway to the next larger null-score difference of the dev set.
+
+    The official search returns the difference of one dev question itself, so that question sits exactly
+    on the boundary and the last bit of float noise (another batch layout, another process) flips its
+    answer. Halfway to the next difference decides every dev question the same way, with a margin.
+    """
+    larger = [d for d in diffs if d > threshold and math.isfinite(d)]
+    if larger:
+        return (threshold + min(larger)) / 2
+    return threshold + max(1.0, abs(threshold)) * 1e-3 if math.isfinite(threshold) else threshold
+
+
 def _distributed() -> bool:
     return bool(torch.distributed.is_available() and torch.distributed.is_initialized())
 
@@ -409,6 +428,60 @@ def _without_length(collator: QADataCollator) -> Any:
         return collator([{k: v for k, v in row.items() if k != "length"} for row in rows])
 
     return collate
+
+
+class IncompleteCheckpointWarning(UserWarning):
+    """A checkpoint directory was left incomplete (the run was killed while writing it) and is skipped."""
+
+
+#: Written last by ``Trainer._save_checkpoint``: a checkpoint with a readable one was written completely.
+_TRAINER_STATE = "trainer_state.json"
+_WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+
+
+def _checkpoint_problem(path: Path) -> str | None:
+    """Why ``path`` is not a complete checkpoint, or ``None`` when it is."""
+    if not path.is_dir():
+        return "no such directory"
+    if not any((path / name).is_file() for name in _WEIGHT_FILES):
+        return "no model weights"
+    try:
+        json.loads((path / _TRAINER_STATE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return f"no {_TRAINER_STATE} (interrupted while it was written)"
+    except (OSError, ValueError) as error:
+        return f"unreadable {_TRAINER_STATE} ({error})"
+    return None
+
+
+def _checkpoints(output_dir: str) -> list[Path]:
+    """``checkpoint-<step>`` directories of ``output_dir``, by step."""
+    found = [p for p in Path(output_dir).glob("checkpoint-*") if p.name.rsplit("-", 1)[-1].isdigit()]
+    return sorted(found, key=lambda p: int(p.name.rsplit("-", 1)[-1]))
+
+
+def _resolve_checkpoint(resume: str | bool | None, output_dir: str) -> str | bool | None:
+    """The checkpoint ``Trainer.train`` should resume from: ``True`` becomes the newest complete one.
+
+    ``Trainer`` takes the highest-numbered ``checkpoint-*`` directory even when a SIGKILL or power loss
+    cut it short, and then fails on (or silently loads) truncated files; a checkpoint is complete when its
+    weights exist and ``trainer_state.json``, which ``Trainer`` writes last, parses.
+    """
+    if resume is None or resume is False:
+        return resume
+    if resume is True:
+        for path in reversed(_checkpoints(output_dir)):
+            problem = _checkpoint_problem(path)
+            if problem is None:
+                return str(path)
+            warnings.warn(f"skipping incomplete checkpoint {path}: {problem}", IncompleteCheckpointWarning, 3)
+        raise ConfigError(
+            f"resume_from_checkpoint=True but output directory {output_dir!r} holds no complete checkpoint"
+        )
+    problem = _checkpoint_problem(Path(resume))
+    if problem is not None:
+        raise ConfigError(f"resume_from_checkpoint {str(resume)!r} is not a complete checkpoint: {problem}")
+    return str(resume)
 
 
 def _last_checkpoint(output_dir: str) -> str:

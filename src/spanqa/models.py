@@ -7,6 +7,7 @@ instead of a stack trace or a table printed by transformers.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import warnings
@@ -54,20 +55,63 @@ def _check_local(name_or_path: str | os.PathLike[str], what: str) -> None:
         raise ConfigError(f"{what} directory {text!r} does not exist")
 
 
+def check_config_file(name_or_path: str | os.PathLike[str], *, required: bool = True) -> None:
+    """Validate a local model directory's ``config.json`` before transformers builds anything from it.
+
+    transformers reports a config that is not a JSON object, or a field of the wrong type, with errors of
+    its own (``TypeError``, ``StrictDataclassFieldValidationError``) that do not say which file is wrong;
+    a file read from disk is checked here first, so the :class:`ConfigError` names it. ``required=False``
+    accepts a directory without the file (a tokenizer saved on its own has none).
+    """
+    directory = Path(name_or_path)
+    if not directory.is_dir():
+        return  # a hub id: nothing local to check
+    path = directory / "config.json"
+    if not path.is_file():
+        if not required:
+            return
+        raise ConfigError(f"model directory {str(directory)!r} has no config.json")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read the model configuration: {error}") from None
+    except json.JSONDecodeError as error:
+        raise ConfigError(
+            f"{path}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+        ) from None
+    if not isinstance(document, dict):
+        raise ConfigError(
+            f"{path}: a model configuration must be a JSON object, got {type(document).__name__}"
+        )
+    model_type = document.get("model_type")
+    if model_type is not None and not isinstance(model_type, str):
+        raise ConfigError(f"{path}: model_type must be a string, got {model_type!r}")
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
 def load_model(name_or_path: str | os.PathLike[str]) -> PreTrainedModel:
     """An ``AutoModelForQuestionAnswering`` from a name or directory.
 
-    Raises :class:`ConfigError` for a model type without an extractive QA head and warns with
+    Raises :class:`ConfigError` for a model type without an extractive QA head, a malformed
+    ``config.json`` and weights that cannot be read (truncated safetensors, a pickled ``.bin`` that
+    torch's safe ``weights_only`` loader refuses), naming the directory; warns with
     :class:`UntrainedHeadWarning` when the head's weights are not in the checkpoint (a bare encoder): right
-    before fine-tuning, wrong before predicting.
+    before fine-tuning, wrong before predicting. Remote code is never run (``trust_remote_code`` is left
+    at transformers' default, off).
     """
     from transformers import AutoConfig, AutoModelForQuestionAnswering
 
     _check_local(name_or_path, "model")
+    check_config_file(name_or_path)
     try:
         config = AutoConfig.from_pretrained(name_or_path)
-    except (OSError, ValueError) as error:
-        raise ConfigError(f"cannot load a model configuration from {str(name_or_path)!r}: {error}") from error
+    except Exception as error:  # transformers' errors vary by version and field; all mean "bad config"
+        raise ConfigError(
+            f"cannot load a model configuration from {str(name_or_path)!r}: {_describe(error)}"
+        ) from error
     try:
         with quiet_transformers():
             model, info = AutoModelForQuestionAnswering.from_pretrained(
@@ -77,6 +121,10 @@ def load_model(name_or_path: str | os.PathLike[str]) -> PreTrainedModel:
         raise ConfigError(
             f"{str(name_or_path)!r} ({type(config).__name__}) has no extractive question-answering head "
             f"in transformers (AutoModelForQuestionAnswering): {error}"
+        ) from error
+    except Exception as error:  # missing, truncated or refused (unsafe pickle) weight files
+        raise ConfigError(
+            f"cannot load the model weights from {str(name_or_path)!r}: {_describe(error)}"
         ) from error
     missing = [key for key in info.get("missing_keys", ()) if key.split(".")[0].startswith("qa")]
     if missing:
@@ -95,10 +143,16 @@ def load_tokenizer(name_or_path: str | os.PathLike[str]) -> PreTrainedTokenizerB
 
     _check_local(name_or_path, "model")
     try:
+        check_config_file(name_or_path, required=False)
+    except ConfigError as error:
+        raise TokenizerError(f"cannot load a tokenizer: {error}") from error
+    try:
         with quiet_transformers():
             tokenizer = AutoTokenizer.from_pretrained(name_or_path)
-    except (OSError, ValueError) as error:
-        raise TokenizerError(f"cannot load a tokenizer from {str(name_or_path)!r}: {error}") from error
+    except Exception as error:  # transformers' and tokenizers' errors vary; all mean "unusable tokenizer"
+        raise TokenizerError(
+            f"cannot load a tokenizer from {str(name_or_path)!r}: {_describe(error)}"
+        ) from error
     if not getattr(tokenizer, "is_fast", False):
         raise TokenizerError(
             f"the tokenizer of {str(name_or_path)!r} ({type(tokenizer).__name__}) is not a fast tokenizer: "

@@ -284,7 +284,8 @@ class Reader:
 def _as_list(value: Any, what: str) -> list[Any]:
     if isinstance(value, str):
         return [value]
-    if isinstance(value, Sequence):
+    # bytes are a Sequence (of ints): without this check they became "1 question but 5 contexts".
+    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
         return list(value)
     raise DataError(f"{what} must be a string or a list of strings, got {type(value).__name__}")
 

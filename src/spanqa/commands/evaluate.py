@@ -3,6 +3,11 @@
 On data with unanswerable questions the null threshold is tuned for best F1 in the same pass (unless
 --null_score_diff_threshold fixes it); --save-threshold writes it into the model directory, so later
 predictions use it.
+
+--report DIR also writes an evaluation report into DIR: metrics.json, a plot of EM and F1 against the null
+threshold (SQuAD 2.0 data), a plot of gold vs predicted answer lengths, a calibration plot and errors.html,
+which highlights the gold and predicted spans of every wrong answer in its context (needs the `report`
+extra: pip install 'spanqa[report]').
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from spanqa.commands._options import (
     print_json,
     print_metrics,
 )
+from spanqa.errors import ConfigError
 
 NAME = "evaluate"
 HELP = "score a fine-tuned model on SQuAD-format data (EM/F1, SQuAD 2.0 breakdown)"
@@ -40,6 +46,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="store the tuned null threshold in the model directory",
     )
+    add_option(
+        parser,
+        "report",
+        metavar="DIR",
+        help="write an evaluation report (metrics.json, plots, errors.html) into DIR",
+    )
+    add_option(
+        parser,
+        "report_max_errors",
+        type=int,
+        default=200,
+        metavar="N",
+        help="how many wrong answers errors.html lists, worst first (default: %(default)s)",
+    )
     add_window_options(parser)
     add_decoding_options(parser)
     add_runtime_options(parser)
@@ -48,6 +68,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from spanqa.data import load_records
     from spanqa.finetune import QAFineTuner, TrainingConfig
+
+    if args.report:
+        from spanqa.report import require_plotting
+
+        if args.report_max_errors < 0:
+            raise ConfigError(f"--report_max_errors must be >= 0, got {args.report_max_errors}")
+        require_plotting()  # a missing extra fails now, not after a long evaluation
 
     config = TrainingConfig(
         output_dir=str(Path(args.model) / "checkpoints"),
@@ -68,6 +95,19 @@ def run(args: argparse.Namespace) -> int:
         Path(args.predictions_file).write_text(json.dumps(texts, ensure_ascii=False, indent=2) + "\n")
     if args.save_threshold:
         tuner.save(args.model)
+    if args.report:
+        from spanqa.report import write_report
+
+        files = write_report(
+            args.report,
+            loaded.records,
+            result.predictions,
+            metrics=result.metrics,
+            null_threshold=result.decoding.null_threshold,
+            max_errors=args.report_max_errors,
+        )
+        if not args.json:
+            print(f"report written to {files.directory}")
     if args.json:
         print_json(
             {"metrics": result.metrics, "decoding": result.decoding.to_dict(), "seconds": result.seconds}

@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         args.model,
         max_length=args.max_seq_length,
         stride=args.doc_stride,
+        max_question_tokens=args.max_question_tokens,
         batch_size=args.batch_size,
         device=args.device,
     )
