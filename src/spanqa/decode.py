@@ -5,20 +5,13 @@
 ``start[i] + end[j]``, both context tokens (``offsets != -1``), where ``A`` is the length cap. It is found
 *exactly* (transformers' ``utils_qa`` only looks at the top-20 starts x top-20 ends and misses the best
 span on flat logits), in ``O(L log A + k A)`` per window for the ``k`` best, with no Python loop over
-tokens:
-
-1. a sliding-window maximum of the end logits over ``[i, i + A)`` (a sparse table: ``log2 A`` vectorised
-   ``maximum`` calls) gives, for every start ``i``, the exact score of its best span, ``bound[i]``;
-2. the ``k``-th largest ``bound`` of the window, ``tau``, is a score that at least ``k`` distinct spans
-   reach, so each of the ``k`` best spans starts at a token with ``bound >= tau``: only those (about
-   ``k``) starts are expanded over their ``A`` ends, and every span scoring ``>= tau`` is kept.
+windows or tokens: a sliding-window maximum gives every start's best score, only the starts that can hold
+one of the ``k`` best spans are expanded (see :mod:`spanqa._search`, the kernel).
 
 Windows are searched in groups of similar context length, each group's arrays trimmed to the columns its
-context tokens use, so padding costs little.
-
-The numpy and torch implementations share this plan through a tiny array namespace; torch stays on the
-logits' device (CPU or CUDA) until only the surviving candidates remain, and both give identical answers
-(the same IEEE additions in float32, or float64 for float64 logits).
+context tokens use, so padding costs little. The numpy and torch implementations share one plan; torch
+stays on the logits' device (CPU or CUDA) until only the surviving candidates remain, and both give
+identical answers (the same IEEE additions in float32, or float64 for float64 logits).
 
 **Ties** are broken deterministically everywhere: higher score first, then the lowest start character, then
 the shortest span (then the lowest window).
@@ -34,11 +27,15 @@ candidates (plus the null answer when ``null-answer`` is on).
 logits to its per-window candidates as soon as it arrives, so evaluation memory grows with
 ``n_windows x n_best_size``, never with ``n_windows x L``. :meth:`SpanDecoder.decode` is one stream with a
 single batch.
+
+**Results** are built column-wise: every per-example value is computed with numpy over all examples, and
+the :class:`Answer` objects of ``Prediction.n_best`` are built only when read (:class:`AnswerList`).
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import os
@@ -53,6 +50,22 @@ import numpy as np
 import numpy.typing as npt
 import pluggy
 
+from spanqa._search import (
+    NEG_INF,
+    CharOffsets,
+    NumpyOps,
+    Ops,
+    Scores,
+    TorchOps,
+    candidate_spans,
+    first_of_groups,
+    group_rank,
+    monotone_windows,
+    spans_at_least,
+    top_distinct,
+    top_k_per_row,
+    unordered_rows,
+)
 from spanqa.errors import ConfigError, DataError, PluginError
 from spanqa.features import EvalFeatures
 from spanqa.metrics import GoldSource, best_thresholds
@@ -85,7 +98,6 @@ LENGTH_CAPPED, N_BEST, NULL_ANSWER = "length-capped", "n-best", "null-answer"
 _CHUNK_ELEMENTS = 1 << 20
 #: Fewest windows a search group holds before a much wider window starts a new group.
 _MIN_GROUP_ROWS = 128
-_NEG_INF = float("-inf")
 
 Flag = Literal["no-context", "no-candidates"]
 Backend = Literal["auto", "numpy", "torch"]
@@ -324,8 +336,8 @@ class DecodingConfig:
             data = json.loads(source.read_text(encoding="utf-8"))
         except OSError as error:
             raise ConfigError(f"{source}: cannot read decoding config: {error}") from error
-        except json.JSONDecodeError as error:
-            raise ConfigError(f"{source}: not valid JSON: {error}") from error
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise ConfigError(f"{source}: not valid JSON (UTF-8): {error}") from error
         try:
             return cls.from_dict(data, plugin_manager=plugin_manager)
         except ConfigError as error:
@@ -388,6 +400,17 @@ class _AnswerColumns:
             self._contexts[example[row]][begin:stop], begin, stop, score[row], probability[row], window[row]
         )
 
+    def answers(self, rows: range) -> list[Answer]:
+        """The answers of ``rows``, built in one pass (cheaper than one :meth:`answer` call each)."""
+        example, start, end, score, probability, window = self._lists
+        # The same rows as a list slice (a descending range that ends before row 0 stops at -1, which a
+        # slice would read as "the last row").
+        part = slice(rows.start, rows.stop if rows.stop >= 0 else None, rows.step)
+        starts, ends = start[part], end[part]
+        contexts = self._contexts
+        texts = [contexts[e][begin:stop] for e, begin, stop in zip(example[part], starts, ends, strict=True)]
+        return list(map(Answer, texts, starts, ends, score[part], probability[part], window[part]))
+
 
 class AnswerList(Sequence[Answer]):
     """An immutable sequence of :class:`Answer`, built on access.
@@ -414,11 +437,11 @@ class AnswerList(Sequence[Answer]):
 
     def __getitem__(self, index: int | slice) -> Answer | tuple[Answer, ...]:
         if isinstance(index, slice):
-            return tuple(self._columns.answer(row) for row in self._rows[index])
+            return tuple(self._columns.answers(self._rows[index]))
         return self._columns.answer(self._rows[index])
 
     def __iter__(self) -> Iterator[Answer]:
-        return (self._columns.answer(row) for row in self._rows)
+        return iter(self._columns.answers(self._rows))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, str):
@@ -438,7 +461,7 @@ def _answers(value: Any) -> Sequence[Answer]:
     return tuple(value)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a __dict__ class: attrs then builds it about twice as fast
 class Prediction:
     """The decoded answer of one example.
 
@@ -525,261 +548,20 @@ def tune_null_threshold(predictions: Mapping[str, Prediction], gold: GoldSource)
 
 
 # ========================================================================================================
-# The exact search (array namespace + kernel)
+# Per-window candidates
 # ========================================================================================================
-
-
-def _row_positions(rows: npt.NDArray[np.intp] | slice) -> npt.NDArray[np.intp]:
-    """Row positions as an index array (a contiguous slice becomes a range)."""
-    if isinstance(rows, slice):
-        return np.arange(rows.start, rows.stop)
-    return rows
-
-
-class _NumpyOps:
-    """The few array operations the search needs, for numpy."""
-
-    def __init__(self, dtype: np.dtype[Any]) -> None:
-        self.dtype = dtype
-        self.neg_inf = dtype.type(_NEG_INF)
-        self.lowest = float(np.finfo(dtype).min)
-
-    def masked(self, logits: Any, rows: Any, columns: Any, mask: Any) -> Any:
-        """``logits[rows][:, columns]`` (``columns``: a slice, or per-row column indices) in the working
-        dtype, ``-inf`` where ``mask`` is false; only the selected cells are copied."""
-        if isinstance(columns, slice):
-            part = logits[:, columns][rows]
-        else:
-            part = np.take_along_axis(logits[rows], columns, axis=1)
-        return np.where(mask, part, self.neg_inf)
-
-    def pick(self, logits: Any, rows: Any, columns: Any) -> npt.NDArray[Any]:
-        """``logits[rows[i], columns[i]]`` in the working dtype, on the host."""
-        return np.asarray(logits[_row_positions(rows), columns], dtype=self.dtype)
-
-    def device_array(self, array: npt.NDArray[Any]) -> Any:
-        return array
-
-    def to_numpy(self, array: Any) -> npt.NDArray[Any]:
-        return np.asarray(array)
-
-    def full(self, shape: tuple[int, ...], value: float) -> Any:
-        return np.full(shape, value, dtype=self.dtype)
-
-    def concat_columns(self, left: Any, right: Any) -> Any:
-        return np.concatenate([left, right], axis=1)
-
-    def sliding_windows(self, array: Any, width: int) -> Any:
-        return np.lib.stride_tricks.sliding_window_view(array, width, axis=1)
-
-    def maximum(self, left: Any, right: Any) -> Any:
-        return np.maximum(left, right)
-
-    def nonzero(self, mask: Any) -> tuple[Any, Any]:
-        # flatnonzero + divmod is several times faster than 2-d nonzero; same row-major order.
-        rows, columns = np.divmod(np.flatnonzero(mask), mask.shape[1])
-        return rows, columns
-
-    def peak(self, array: Any) -> float:
-        return float(array.max()) if array.size else _NEG_INF
-
-    def kth_largest(self, array: Any, k: int) -> Any:
-        if k == 1:
-            return array.max(axis=1)
-        width = array.shape[1]
-        return np.partition(array, width - k, axis=1)[:, width - k]
-
-
-class _TorchOps:
-    """The same operations for torch tensors, on the logits' device."""
-
-    def __init__(self, torch: Any, device: Any, dtype: Any) -> None:
-        self.torch = torch
-        self.device = device
-        self.dtype = dtype
-        self.lowest = float(torch.finfo(dtype).min)
-
-    def _index(self, array: npt.NDArray[Any] | slice) -> Any:
-        if isinstance(array, slice):
-            return array
-        return self.torch.from_numpy(np.ascontiguousarray(array, dtype=np.int64)).to(self.device)
-
-    def masked(self, logits: Any, rows: Any, columns: Any, mask: Any) -> Any:
-        if isinstance(columns, slice):
-            part = logits.detach()[:, columns][self._index(rows)]
-        else:
-            part = self.torch.gather(logits.detach()[self._index(rows)], 1, self._index(columns))
-        return part.to(dtype=self.dtype).masked_fill(~self.device_array(mask), _NEG_INF)
-
-    def pick(self, logits: Any, rows: Any, columns: Any) -> npt.NDArray[Any]:
-        picked = logits.detach()[self._index(_row_positions(rows)), self._index(columns)]
-        return np.asarray(picked.to(dtype=self.dtype).cpu().numpy())
-
-    def device_array(self, array: npt.NDArray[Any]) -> Any:
-        return self.torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
-
-    def to_numpy(self, array: Any) -> npt.NDArray[Any]:
-        return np.asarray(array.cpu().numpy())
-
-    def full(self, shape: tuple[int, ...], value: float) -> Any:
-        return self.torch.full(shape, value, dtype=self.dtype, device=self.device)
-
-    def concat_columns(self, left: Any, right: Any) -> Any:
-        return self.torch.cat([left, right], dim=1)
-
-    def sliding_windows(self, array: Any, width: int) -> Any:
-        return array.unfold(1, width, 1)
-
-    def maximum(self, left: Any, right: Any) -> Any:
-        return self.torch.maximum(left, right)
-
-    def nonzero(self, mask: Any) -> tuple[Any, Any]:
-        rows, columns = self.torch.nonzero(mask, as_tuple=True)
-        return rows, columns
-
-    def peak(self, array: Any) -> float:
-        return float(array.max().item()) if array.numel() else _NEG_INF
-
-    def kth_largest(self, array: Any, k: int) -> Any:
-        if k == 1:
-            return array.amax(dim=1)
-        return self.torch.topk(array, k, dim=1, sorted=False).values.amin(dim=1)
-
-
-_Ops = _NumpyOps | _TorchOps
-
-
-def _sliding_max(ops: _Ops, padded: Any, length: int, width: int) -> Any:
-    """``out[:, i] = max(padded[:, i : i + width])`` for ``i < length`` (``padded`` carries ``width - 1``
-    columns of ``-inf`` after ``length``), with a sparse table: ``log2(width)`` vectorised maxima instead of
-    ``width``."""
-    if width == 1:
-        return padded
-    table = padded
-    span = 1
-    while 2 * span <= width:
-        table = ops.maximum(table[:, :-span], table[:, span:])
-        span *= 2
-    # table[:, x] = max(padded[:, x : x + span]); two overlapping blocks cover [i, i + width).
-    return ops.maximum(table[:, :length], table[:, width - span : width - span + length])
-
-
-@attrs.frozen(eq=False)
-class _Scores:
-    """The masked logits of a chunk of windows (``-inf`` off the context), ready for the span search.
-
-    Attributes:
-        start: ``(rows, L)`` start logits.
-        end_windows: ``(rows, L, width)`` view with ``end_windows[r, i, d] = end[r, i + d]`` (``-inf``
-            past the last column): the scores of the spans starting at ``i`` are
-            ``start[r, i] + end_windows[r, i]``.
-        bound: ``(rows, L)`` the exact best score of a span starting at each token (``-inf``: none).
-        width: the length cap, in tokens.
-    """
-
-    start: Any
-    end_windows: Any
-    bound: Any
-    width: int
-
-    @classmethod
-    def build(cls, ops: _Ops, start: Any, end: Any, width: int) -> _Scores:
-        rows, length = start.shape
-        padded = ops.concat_columns(end, ops.full((rows, width - 1), _NEG_INF)) if width > 1 else end
-        return cls(
-            start=start,
-            end_windows=ops.sliding_windows(padded, width),
-            bound=start + _sliding_max(ops, padded, length, width),
-            width=width,
-        )
-
-
-@attrs.frozen(eq=False)
-class _Spans:
-    """Spans of a chunk of windows, on the host: ``row`` (window of the chunk), token positions
-    ``start``/``end`` (inclusive, chunk columns) and ``score`` (in the working dtype)."""
-
-    row: npt.NDArray[np.intp]
-    start: npt.NDArray[np.intp]
-    end: npt.NDArray[np.intp]
-    score: npt.NDArray[np.floating[Any]]
-
-    def take(self, index: npt.NDArray[Any]) -> _Spans:
-        return _Spans(self.row[index], self.start[index], self.end[index], self.score[index])
-
-    @staticmethod
-    def concat(parts: Sequence[_Spans]) -> _Spans:
-        return _Spans(
-            np.concatenate([part.row for part in parts]),
-            np.concatenate([part.start for part in parts]),
-            np.concatenate([part.end for part in parts]),
-            np.concatenate([part.score for part in parts]),
-        )
-
-    def replace_rows(self, rows: npt.NDArray[np.intp], spans: _Spans) -> _Spans:
-        """These spans with every span of ``rows`` replaced by ``spans`` (which cover exactly those rows),
-        grouped by row again."""
-        merged = _Spans.concat([self.take(~np.isin(self.row, rows)), spans])
-        return merged.take(np.argsort(merged.row, kind="stable"))
-
-
-def _spans_at_least(ops: _Ops, scores: _Scores, tau: Any, rows: npt.NDArray[np.intp] | None = None) -> _Spans:
-    """Every span of the given rows (all by default) whose score is finite and ``>= tau`` (one threshold
-    per row), found by expanding only the starts whose ``bound`` reaches ``tau``: ``O(starts x width)``.
-    Ordered by row, then start, then end."""
-    bound = scores.bound if rows is None else scores.bound[ops.device_array(rows)]
-    # A -inf threshold becomes the lowest finite value: one comparison then also drops -inf scores.
-    tau = ops.maximum(tau, ops.full(tuple(tau.shape), ops.lowest))
-    local, starts = ops.nonzero(bound >= tau[:, None])
-    chunk_rows = local if rows is None else ops.device_array(rows)[local]
-    values = scores.start[chunk_rows, starts][:, None] + scores.end_windows[chunk_rows, starts]
-    hit, offset = ops.nonzero(values >= tau[local][:, None])
-    found_starts = starts[hit]
-    return _Spans(
-        row=ops.to_numpy(chunk_rows[hit]).astype(np.intp, copy=False),
-        start=ops.to_numpy(found_starts).astype(np.intp, copy=False),
-        end=ops.to_numpy(found_starts + offset).astype(np.intp, copy=False),
-        score=ops.to_numpy(values[hit, offset]),
-    )
-
-
-def _candidate_spans(ops: _Ops, scores: _Scores, k: int) -> _Spans:
-    """For every row, a superset of its ``k`` best spans: every span scoring at least ``tau``, the k-th
-    largest ``bound`` of the row. At least ``k`` distinct spans reach ``tau`` (the best span of each of the
-    top-k starts), so every top-k span does too, and its start has ``bound >= tau``: only those (about
-    ``k``) starts are expanded. A row with fewer than ``k`` valid starts has ``tau = -inf``: all its spans."""
-    rows, length = scores.start.shape
-    if k > length:  # fewer starts than k: every span of the row may be among its top k
-        return _spans_at_least(ops, scores, ops.full((rows,), _NEG_INF))
-    return _spans_at_least(ops, scores, ops.kth_largest(scores.bound, k))
-
-
-def _row_score_order(row: npt.NDArray[np.intp], score: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.intp]:
-    """A stable order by row (ascending), then score (descending): rows that tie keep their order."""
-    if score.dtype == np.float32 and row.size:
-        # One integer key instead of a two-key lexsort: the float32 bits, made monotone as signed
-        # integers, below the row (``+ 0.0`` folds -0.0 into +0.0, which compare equal as floats). The
-        # keys come in runs (rows ascending), which the stable sort (timsort) exploits.
-        bits = (score + np.float32(0.0)).view(np.int32).astype(np.int64)
-        bits ^= (bits >> 31) & 0x7FFFFFFF
-        key = (row.astype(np.int64) << 32) + (0x7FFFFFFF - bits)
-        order: npt.NDArray[np.intp] = np.argsort(key, kind="stable")
-        return order
-    order = np.lexsort((-score, row))
-    return order
 
 
 @attrs.frozen(eq=False)
 class _WindowCandidates:
     """The candidates a batch of windows contributed: the only thing a stream keeps per batch. Rows are
-    grouped by window and ranked inside each window."""
+    grouped by window and ranked inside each window; character spans and float64 scores are derived once,
+    for all batches together, when the stream finishes."""
 
     window: npt.NDArray[np.int32]
     start_token: npt.NDArray[np.int32]
     end_token: npt.NDArray[np.int32]
-    start: npt.NDArray[np.int32]
-    end: npt.NDArray[np.int32]
-    score: npt.NDArray[np.float64]
+    score: npt.NDArray[np.floating[Any]]
 
     @property
     def nbytes(self) -> int:
@@ -789,71 +571,10 @@ class _WindowCandidates:
     def concat(cls, chunks: Sequence[_WindowCandidates]) -> _WindowCandidates:
         if not chunks:
             empty = np.zeros(0, dtype=np.int32)
-            return cls(empty, empty, empty, empty, empty, np.zeros(0, dtype=np.float64))
+            return cls(empty, empty, empty, np.zeros(0, dtype=np.float64))
         return cls(
             *(np.concatenate([getattr(chunk, field.name) for chunk in chunks]) for field in attrs.fields(cls))
         )
-
-    def take(self, index: npt.NDArray[Any]) -> _WindowCandidates:
-        return _WindowCandidates(
-            *(getattr(self, field.name)[index] for field in attrs.fields(_WindowCandidates))
-        )
-
-
-def _first_of_groups(*keys: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
-    """For rows already sorted by ``keys``: True where a row starts a new group of equal keys."""
-    n = keys[0].shape[0]
-    first = np.ones(n, dtype=np.bool_)
-    if n > 1:
-        same = np.ones(n - 1, dtype=np.bool_)
-        for key in keys:
-            same &= key[1:] == key[:-1]
-        first[1:] = ~same
-    return first
-
-
-def _group_rank(sorted_groups: npt.NDArray[Any]) -> npt.NDArray[np.intp]:
-    """Rank of each row inside its group, for rows sorted by group."""
-    n = sorted_groups.shape[0]
-    first = _first_of_groups(sorted_groups)
-    starts = np.flatnonzero(first)
-    counts = np.diff(np.append(starts, n))
-    rank: npt.NDArray[np.intp] = np.arange(n) - np.repeat(starts, counts)
-    return rank
-
-
-def _unordered_rows(spans: _Spans, token_offsets: npt.NDArray[np.int32]) -> npt.NDArray[np.intp]:
-    """Rows whose spans (ordered by row, start token, end token) are not in strictly increasing character
-    order: only there can two token spans be one character span (tokens sharing offsets, as byte-level
-    pieces of one character do) or token order differ from character order (the tie order). Every other
-    row's spans are distinct character spans, ranked alike by tokens and by characters."""
-    if spans.row.size < 2:
-        return np.zeros(0, dtype=np.intp)
-    start = token_offsets[spans.row, spans.start, 0]
-    end = token_offsets[spans.row, spans.end, 1]
-    same_row = spans.row[1:] == spans.row[:-1]
-    increasing = (start[1:] > start[:-1]) | ((start[1:] == start[:-1]) & (end[1:] > end[:-1]))
-    rows: npt.NDArray[np.intp] = np.unique(spans.row[1:][same_row & ~increasing])
-    return rows
-
-
-def _top_distinct(
-    spans: _Spans, token_offsets: npt.NDArray[np.int32], k: int
-) -> tuple[_Spans, npt.NDArray[np.intp]]:
-    """The ``k`` best distinct *character* spans of every row (in ranking order), and how many distinct
-    character spans each of the ``len(token_offsets)`` rows had."""
-    rows = spans.row
-    start = token_offsets[rows, spans.start, 0]
-    end = token_offsets[rows, spans.end, 1]
-    order = ranking_order(rows, spans.score, start, end)
-    # Group equal (row, character span) pairs with a stable sort over ranking positions: the first of
-    # each group is the best-ranked copy, the one to keep.
-    by_span = order[np.lexsort((np.arange(order.size), end[order], start[order], rows[order]))]
-    keep = np.zeros(rows.shape[0], dtype=np.bool_)
-    keep[by_span[_first_of_groups(rows[by_span], start[by_span], end[by_span])]] = True
-    distinct = order[keep[order]]
-    counts = np.bincount(rows[distinct], minlength=token_offsets.shape[0])
-    return spans.take(distinct[_group_rank(rows[distinct]) < k]), counts
 
 
 # ========================================================================================================
@@ -987,7 +708,7 @@ class SpanDecoder:
                     text="",
                     start=None,
                     end=None,
-                    score=prediction.null_score if prediction.null_score is not None else _NEG_INF,
+                    score=prediction.null_score if prediction.null_score is not None else NEG_INF,
                     probability=prediction.null_probability or 0.0,
                     is_null=True,
                 )
@@ -998,7 +719,7 @@ class SpanDecoder:
                     text=prediction.best_span_text,
                     start=None if best is None else best.start,
                     end=None if best is None else best.end,
-                    score=_NEG_INF if best is None else best.score,
+                    score=NEG_INF if best is None else best.score,
                     probability=0.0 if best is None else best.probability,
                     is_null=False,
                 )
@@ -1025,12 +746,18 @@ class DecodeStream:
             raise DataError("EvalFeatures.example_index points past example_ids")
         self.decoder = decoder
         self.features = features
-        # One past the last context token of each window (0 when none): groups and trims the search.
-        context = features.context_mask & (
-            np.arange(features.offsets.shape[1])[None, :] < features.lengths[:, None]
-        )
+        # The tokens a window can answer with; one past the last of them (0 when none) groups and trims
+        # the search. Windows whose context offsets strictly increase never need their token spans
+        # checked against character spans (see _search.monotone_windows).
+        context = np.array(features.context_mask, dtype=np.bool_)  # a copy: edited below
+        short = np.flatnonzero(features.lengths < context.shape[1])
+        if short.size:  # columns past a window's length are padding, never context
+            context[short] &= np.arange(context.shape[1])[None, :] < features.lengths[short, None]
         last_from_end = context[:, ::-1].argmax(axis=1) if n else np.zeros(0, dtype=np.intp)
         self._context_end = np.where(context.any(axis=1), context.shape[1] - last_from_end, 0).astype(np.intp)
+        self._context = context
+        self._monotone = monotone_windows(features.offsets, context, self._context_end)
+        self._flat_offsets = np.ascontiguousarray(features.offsets).reshape(-1)  # a view when contiguous
         self._added = np.zeros(n, dtype=np.bool_)
         self._null = np.full(n, np.nan)
         self._chunks: list[_WindowCandidates] = []
@@ -1050,7 +777,7 @@ class DecodeStream:
         return int(self._added.sum())
 
     # ---- add -----------------------------------------------------------------------------------------
-    def _backend(self, start_logits: Any, end_logits: Any) -> tuple[_Ops, Any, Any]:
+    def _backend(self, start_logits: Any, end_logits: Any) -> tuple[Ops, Any, Any]:
         """Validate the logits and pick the array namespace: torch on the tensors' device for CUDA tensors
         (or any tensors with ``backend="torch"``), numpy for arrays and CPU tensors (zero-copy views)."""
         torch = sys.modules.get("torch")
@@ -1071,7 +798,7 @@ class DecodeStream:
             wide = torch.float64 in (start_logits.dtype, end_logits.dtype)
             if backend == "torch" or (backend == "auto" and start_logits.device.type != "cpu"):
                 dtype = torch.float64 if wide else torch.float32
-                return _TorchOps(torch, start_logits.device, dtype), start_logits, end_logits
+                return TorchOps(torch, start_logits.device, dtype), start_logits, end_logits
             start_logits, end_logits = (_host_array(x, torch) for x in (start_logits, end_logits))
         for name, value in (("start_logits", start_logits), ("end_logits", end_logits)):
             if not isinstance(value, np.ndarray):
@@ -1085,10 +812,10 @@ class DecodeStream:
             import torch as torch_module
 
             dtype = torch_module.float64 if wide else torch_module.float32
-            ops = _TorchOps(torch_module, torch_module.device("cpu"), dtype)
+            ops = TorchOps(torch_module, torch_module.device("cpu"), dtype)
             start_tensor = torch_module.from_numpy(np.ascontiguousarray(start_logits))
             return ops, start_tensor, torch_module.from_numpy(np.ascontiguousarray(end_logits))
-        return _NumpyOps(np.dtype(np.float64 if wide else np.float32)), start_logits, end_logits
+        return NumpyOps(np.dtype(np.float64 if wide else np.float32)), start_logits, end_logits
 
     def _window_indices(self, window_indices: Any, n_rows: int) -> npt.NDArray[np.intp]:
         n = len(self.features)
@@ -1107,7 +834,8 @@ class DecodeStream:
         if indices.size and (indices.min() < 0 or indices.max() >= n):
             bad = int(indices[(indices < 0) | (indices >= n)][0])
             raise DataError(f"window index {bad} is out of range: the features have {n} windows")
-        if np.unique(indices).size != indices.size:
+        increasing = bool((indices[1:] > indices[:-1]).all())  # the usual batch: no sort needed
+        if not increasing and np.unique(indices).size != indices.size:
             raise DataError("window_indices lists a window more than once")
         again = indices[self._added[indices]]
         if again.size:
@@ -1174,7 +902,7 @@ class DecodeStream:
 
     def _add_chunk(
         self,
-        ops: _Ops,
+        ops: Ops,
         start_raw: Any,
         end_raw: Any,
         rows: npt.NDArray[np.intp] | slice,
@@ -1184,8 +912,6 @@ class DecodeStream:
         width = int(start_raw.shape[1])
         lengths = features.lengths[windows].astype(np.intp)
         shift = (width - lengths) if features.padding_side == "left" else np.zeros_like(lengths)
-        last = int(self._context_end[windows].max())
-        offsets = features.offsets[windows, :last]
 
         # Null scores at each window's real CLS position.
         cls_columns = shift + features.cls_index[windows]
@@ -1200,56 +926,56 @@ class DecodeStream:
         self._null[windows] = null
 
         # Context columns of this chunk, trimmed to the range any of its windows uses.
-        positions = np.arange(offsets.shape[1])
-        context = (offsets[:, :, 0] >= 0) & (positions[None, :] < lengths[:, None])
+        context = self._context[windows, : int(self._context_end[windows].max())]
         used = np.flatnonzero(context.any(axis=0))
         if used.size == 0:
             return
         first, last = int(used[0]), int(used[-1]) + 1
         context = context[:, first:last]
-        token_offsets = offsets[:, first:last]
         if features.padding_side == "right":
             columns: slice | npt.NDArray[np.intp] = slice(first, last)
         else:
             columns = np.minimum(shift[:, None] + np.arange(first, last)[None, :], width - 1)
-        start = ops.masked(start_raw, rows, columns, context)
-        end = ops.masked(end_raw, rows, columns, context)
-        # NaN and +inf propagate to the maximum: one reduction checks every context logit.
-        peak = max(ops.peak(start), ops.peak(end))
-        if math.isnan(peak) or peak == math.inf:
-            finite = ops.to_numpy((start < math.inf) & (end < math.inf))
-            window = int(windows[np.nonzero(~finite)[0][0]])
-            raise DataError(
-                f"window {window} (example {self._example_id(features, window)!r}): logits of context tokens "
-                "must be finite or -inf, found NaN or +inf"
-            )
-
         k = plan.n_best_size
         cap = last - first if plan.max_answer_length is None else min(plan.max_answer_length, last - first)
-        scores = _Scores.build(ops, start, end, cap)
-        found = _candidate_spans(ops, scores, k)
-        suspect = _unordered_rows(found, token_offsets)
+        start = ops.masked(start_raw, rows, columns, context)
+        end_padded = ops.masked(end_raw, rows, columns, context, pad=cap - 1)
+        scores = Scores.build(ops, start, end_padded, cap)
+        # A NaN or +inf context logit makes some ``bound`` (a sum with a maximum that includes it) NaN or
+        # +inf, and that reaches its maximum: one reduction screens every context logit. The precise
+        # check only runs then (and lets a finite sum that overflowed to +inf through).
+        peak = ops.peak(scores.bound)
+        if math.isnan(peak) or peak == math.inf:
+            finite = ops.to_numpy((start < math.inf) & (end_padded[:, : last - first] < math.inf))
+            if not finite.all():
+                window = int(windows[np.nonzero(~finite)[0][0]])
+                raise DataError(
+                    f"window {window} (example {self._example_id(features, window)!r}): logits of context "
+                    "tokens must be finite or -inf, found NaN or +inf"
+                )
+
+        found = candidate_spans(ops, scores, k)
+        chars = CharOffsets(self._flat_offsets, int(features.offsets.shape[1]), windows, first)
+        suspect = unordered_rows(found, chars, np.flatnonzero(~self._monotone[windows]))
         if suspect.size:
             # Tokens that share offsets (byte-level pieces of one character) turn different token spans
             # into one character span: de-duplicate those rows, and where fewer than k distinct spans
             # remain above the threshold, enumerate every span of the row so none hides below it.
-            distinct, counts = _top_distinct(found.take(np.isin(found.row, suspect)), token_offsets, k)
+            distinct, counts = top_distinct(found.take(np.isin(found.row, suspect)), chars, k)
             short = suspect[counts[suspect] < k]
             if short.size:
-                everything = _spans_at_least(ops, scores, ops.full((short.size,), _NEG_INF), short)
-                distinct, _ = _top_distinct(distinct.replace_rows(short, everything), token_offsets, k)
+                everything = spans_at_least(ops, scores, ops.full((short.size,), NEG_INF), short)
+                distinct, _ = top_distinct(distinct.replace_rows(short, everything), chars, k)
             found = found.replace_rows(suspect, distinct)
-        # Spans come ordered by row, start, end; a stable sort by (row, score) makes that the tie order.
-        found = found.take(_row_score_order(found.row, found.score))
-        found = found.take(_group_rank(found.row) < k)
+        # Spans come ordered by row, start, end; ranking them stably by (row, score) makes that the tie
+        # order.
+        found = found.take(top_k_per_row(found, k, len(windows)))
         self._chunks.append(
             _WindowCandidates(
                 window=windows[found.row].astype(np.int32, copy=False),
                 start_token=(found.start + first).astype(np.int32, copy=False),
                 end_token=(found.end + first).astype(np.int32, copy=False),
-                start=token_offsets[found.row, found.start, 0],
-                end=token_offsets[found.row, found.end, 1],
-                score=found.score.astype(np.float64),
+                score=found.score,
             )
         )
 
@@ -1290,25 +1016,28 @@ class DecodeStream:
         features, plan = self.features, self.decoder.plan
         num_examples = features.num_examples
         merged = _WindowCandidates.concat(self._chunks)
-        example = features.example_index[merged.window]
+        window = merged.window
+        score = merged.score.astype(np.float64)
+        # Character spans of every candidate, read from the flattened offsets in two 1-d gathers.
+        cells = window.astype(np.intp) * int(features.offsets.shape[1])
+        start = self._flat_offsets[(cells + merged.start_token) * 2]
+        end = self._flat_offsets[(cells + merged.end_token) * 2 + 1]
+        example = features.example_index[window]
         windows_per_example = np.bincount(features.example_index, minlength=num_examples)
         several = windows_per_example[example] > 1
         if several.any():
             # Candidates of examples with several windows: one row per character span (the best score,
             # then the lowest window), ranked again. Single-window examples are ranked already.
             rows = np.flatnonzero(several)
-            keys = (example[rows], merged.start[rows], merged.end[rows])
-            by_span = rows[np.lexsort((merged.window[rows], -merged.score[rows], keys[2], keys[1], keys[0]))]
-            unique = by_span[_first_of_groups(example[by_span], merged.start[by_span], merged.end[by_span])]
-            ranked = unique[
-                ranking_order(example[unique], merged.score[unique], merged.start[unique], merged.end[unique])
-            ]
+            keys = (example[rows], start[rows], end[rows])
+            by_span = rows[np.lexsort((window[rows], -score[rows], keys[2], keys[1], keys[0]))]
+            unique = by_span[first_of_groups(example[by_span], start[by_span], end[by_span])]
+            ranked = unique[ranking_order(example[unique], score[unique], start[unique], end[unique])]
             order = np.concatenate([np.flatnonzero(~several), ranked])
             order = order[np.argsort(example[order], kind="stable")]
-            order = order[_group_rank(example[order]) < plan.n_best_size]
+            order = order[group_rank(example[order]) < plan.n_best_size]
         else:
             order = np.argsort(example, kind="stable")
-        table_rows = merged.take(order)
 
         null_score = np.full(num_examples, np.nan)
         if plan.null_scores and len(features):
@@ -1316,12 +1045,12 @@ class DecodeStream:
         return CandidateTable(
             num_examples=num_examples,
             example=example[order].astype(np.int32),
-            start=table_rows.start,
-            end=table_rows.end,
-            score=table_rows.score,
-            window=table_rows.window,
-            start_token=table_rows.start_token,
-            end_token=table_rows.end_token,
+            start=start[order],
+            end=end[order],
+            score=score[order],
+            window=window[order],
+            start_token=merged.start_token[order],
+            end_token=merged.end_token[order],
             null_score=null_score,
             is_null=np.zeros(num_examples, dtype=np.bool_),
             null_score_diff=np.full(num_examples, np.nan),
@@ -1333,13 +1062,18 @@ class DecodeStream:
 def _predictions(
     table: CandidateTable, features: EvalFeatures, before: npt.NDArray[np.intp], plan: SearchPlan
 ) -> dict[str, Prediction]:
-    """Probabilities (vectorised) and one :class:`Prediction` per example."""
+    """Probabilities and every field of every :class:`Prediction`, computed column-wise over all examples;
+    the only per-example Python work left is slicing the answer text and building the objects."""
     num_examples = table.num_examples
     example = table.example.astype(np.intp)
-    best_score = table.best_score()
+    pointers = table.pointers
+    has_span = pointers[1:] > pointers[:-1]
+    best = np.where(has_span, pointers[:-1], -1)  # table.best_row(), from the pointers at hand
+    best_score = np.full(num_examples, NEG_INF)  # table.best_score()
+    best_score[has_span] = table.score[best[has_span]]
     use_null = plan.null_scores
     null = table.null_score if use_null else np.full(num_examples, np.nan)
-    has_null = ~np.isnan(null) & (null > _NEG_INF)
+    has_null = ~np.isnan(null) & (null > NEG_INF)
     peak = np.where(has_null, np.fmax(best_score, null), best_score)
     peak = np.where(np.isfinite(peak), peak, 0.0)
     weights = np.exp(table.score - peak[example])
@@ -1350,76 +1084,70 @@ def _predictions(
     probability = weights / safe_total[example]
     null_probability = null_weight / safe_total
 
+    null_wins = table.is_null.astype(np.bool_)
+    if len(table):
+        safe_best = np.where(has_span, best, 0)
+        best_start = np.where(has_span, table.start[safe_best], 0)
+        best_end = np.where(has_span, table.end[safe_best], 0)
+        best_probability = np.where(has_span, probability[safe_best], 0.0)
+    else:
+        best_start = best_end = np.zeros(num_examples, dtype=np.int32)
+        best_probability = np.zeros(num_examples)
+    # Examples without a span get start = end = 0: their best span text is context[0:0] == "".
+    best_text = [
+        context[begin:stop]
+        for context, begin, stop in zip(
+            features.contexts, best_start.tolist(), best_end.tolist(), strict=True
+        )
+    ]
+    # The predicted answer: the null answer where it wins, else the best span, else nothing (-inf).
+    null_value = np.where(np.isnan(null), NEG_INF, null)
+    score = np.where(null_wins, null_value, best_score).tolist()
+    answer_probability = np.where(null_wins, null_probability, best_probability).tolist()
+    text = best_text
+    starts: list[int | None] = best_start.tolist()
+    ends: list[int | None] = best_end.tolist()
+    no_span = np.flatnonzero(null_wins | ~has_span).tolist()
+    if no_span:
+        text = list(best_text)
+        for i in no_span:
+            text[i], starts[i], ends[i] = "", None, None
+    flags: list[Flag | None] = [None] * num_examples
+    for i in np.flatnonzero(~has_span).tolist():
+        flags[i] = "no-context" if before[i] == 0 else "no-candidates"
+
     columns = _AnswerColumns(
         features.contexts, table.example, table.start, table.end, table.score, probability, table.window
     )
-    pointers = table.pointers
-    best = table.best_row()
-    has_span = best >= 0
-    safe_best = np.where(has_span, best, 0)
-    if len(table):
-        best_start = np.where(has_span, table.start[safe_best], 0).tolist()
-        best_end = np.where(has_span, table.end[safe_best], 0).tolist()
-        best_probability = np.where(has_span, probability[safe_best], 0.0).tolist()
-    else:
-        best_start = best_end = [0] * num_examples
-        best_probability = [0.0] * num_examples
-    reported_end = np.minimum(pointers[1:], pointers[:-1] + plan.top_k).tolist()
-    flags: list[Flag | None] = [
-        "no-context" if was_empty else ("no-candidates" if not now else None)
-        for was_empty, now in zip((before == 0).tolist(), has_span.tolist(), strict=True)
-    ]
-    rows = zip(
-        features.example_ids,
-        features.contexts,
-        has_span.tolist(),
-        best_start,
-        best_end,
-        best_score.tolist(),
-        best_probability,
-        table.is_null.tolist(),
-        table.null_score_diff.tolist(),
-        null.tolist(),
-        null_probability.tolist(),
-        pointers[:-1].tolist(),
-        reported_end,
-        flags,
-        strict=True,
+    reported_end = np.minimum(pointers[1:], pointers[:-1] + plan.top_k)
+    n_best = list(
+        map(AnswerList, itertools.repeat(columns), map(range, pointers[:-1].tolist(), reported_end.tolist()))
     )
-    result: dict[str, Prediction] = {}
-    for (
-        example_id,
-        context,
-        span,
-        start,
-        end,
+    predictions = map(
+        Prediction,
+        features.example_ids,
+        text,
+        starts,
+        ends,
         score,
-        prob,
-        null_wins,
-        diff,
-        null_score,
-        null_prob,
-        lo,
-        hi,
-        flag,
-    ) in rows:
-        best_text = context[start:end] if span else ""
-        null_value = None if math.isnan(null_score) else null_score
-        if null_wins:
-            answer = ("", None, None, _NEG_INF if null_value is None else null_value, null_prob)
-        elif span:
-            answer = (best_text, start, end, score, prob)
-        else:
-            answer = ("", None, None, _NEG_INF, 0.0)
-        result[example_id] = Prediction(
-            example_id,
-            *answer,
-            bool(null_wins),
-            None if math.isnan(diff) else diff,
-            null_value,
-            null_prob if use_null else None,
-            best_text,
-            AnswerList(columns, range(lo, hi)),
-            flag,
-        )
+        answer_probability,
+        null_wins.tolist(),
+        _floats_or_none(table.null_score_diff),
+        _floats_or_none(null),
+        null_probability.tolist() if use_null else itertools.repeat(None),
+        best_text,
+        n_best,
+        flags,
+    )
+    return dict(zip(features.example_ids, predictions, strict=True))
+
+
+def _floats_or_none(values: npt.NDArray[np.float64]) -> list[float | None]:
+    """``values`` as Python floats, ``None`` where NaN (a value that was never set)."""
+    missing = np.isnan(values)
+    if missing.all():
+        return [None] * values.shape[0]
+    result: list[float | None] = values.astype(np.float64).tolist()
+    for i in np.flatnonzero(missing).tolist():
+        result[i] = None
     return result

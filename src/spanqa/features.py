@@ -95,8 +95,15 @@ class EvalFeatures:
 
     @property
     def context_mask(self) -> npt.NDArray[np.bool_]:
-        """``bool (n_windows, max_window_length)``: True where a token belongs to the context."""
-        mask: npt.NDArray[np.bool_] = self.offsets[:, :, 0] >= 0
+        """``bool (n_windows, max_window_length)``: True where a token can start or end an answer.
+
+        That is a context token with text: whitespace-only tokens (a lone ``"▁"`` or ``"Ġ"``) carry the
+        empty span at their end, so an answer starting or ending on one would be empty or padded with a
+        space; they can still lie *inside* an answer.
+        """
+        mask: npt.NDArray[np.bool_] = (self.offsets[:, :, 0] >= 0) & (
+            self.offsets[:, :, 1] > self.offsets[:, :, 0]
+        )
         return mask
 
     def model_inputs(self, indices: Sequence[int] | None = None) -> dict[str, list[list[int]]]:

@@ -212,12 +212,6 @@ def test_decoding_config_load_rejects_malformed_files(tmp_path: Path, content: s
     assert str(path) in str(raised.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeDecodeError,
-    reason="known bug, reported: DecodingConfig.load (decode.py) catches OSError and JSONDecodeError but "
-    "not UnicodeDecodeError, so a decoding config that is not UTF-8 escapes as a bare UnicodeDecodeError",
-)
 def test_decoding_config_load_rejects_a_file_that_is_not_utf8(tmp_path: Path) -> None:
     """``DecodingConfig.load`` on bytes that are not UTF-8 must be a ConfigError naming the file."""
     path = tmp_path / DECODING_CONFIG_FILE
