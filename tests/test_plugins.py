@@ -177,13 +177,18 @@ def test_default_registry_is_cached_and_resettable(monkeypatch: pytest.MonkeyPat
         reset_plugins()
 
 
-def test_duplicate_strategy_names_name_both_plugins() -> None:
+def test_duplicate_strategy_names_name_both_plugins_and_the_rest_keeps_working() -> None:
     pm = manager_with(first_plugin=Registers((Echo,)), second_plugin=Registers((OtherEcho,)))
+    with pytest.warns(PluginLoadWarning, match="registered twice"):
+        registry = StrategyRegistry(pm)
     with pytest.raises(PluginError) as raised:
-        StrategyRegistry(pm)
+        registry.get("echo")
     message = str(raised.value)
     assert "'echo'" in message and "first_plugin" in message and "second_plugin" in message
     assert "OtherEcho" in message
+    assert "echo" not in registry.names()
+    assert any("registered twice" in failure.error for failure in registry.failed)
+    assert {"length-capped", "n-best", "null-answer"} <= set(registry.names())
 
 
 def test_a_plugin_cannot_shadow_a_builtin() -> None:
@@ -192,10 +197,13 @@ def test_a_plugin_cannot_shadow_a_builtin() -> None:
 
         name = "n-best"
 
-    with pytest.raises(
-        PluginError, match=r"spanqa\.strategies\.n_best.*impostor|impostor.*spanqa\.strategies\.n_best"
+    with pytest.warns(
+        PluginLoadWarning, match=r"impostor.*built-in 'n-best' is kept|built-in 'n-best' is kept"
     ):
-        StrategyRegistry(manager_with(impostor=Registers((FakeNBest,))))
+        registry = StrategyRegistry(manager_with(impostor=Registers((FakeNBest,))))
+    assert registry.get("n-best").__module__ == "spanqa.strategies.n_best"
+    [clash] = [failure for failure in registry.failed if "registered twice" in failure.error]
+    assert "impostor" in clash.error and "spanqa.strategies.n_best" in clash.error
 
 
 def test_a_foreign_plugin_manager_is_rejected() -> None:

@@ -195,7 +195,10 @@ class StrategyRegistry:
 
     - a malformed ``register`` call (not a :class:`~spanqa.strategies.Strategy` subclass, bad name, options
       that cannot be built) raises :class:`~spanqa.PluginError` naming the plugin;
-    - two plugins registering the same name raise :class:`~spanqa.PluginError` naming both;
+    - two plugins registering the same name: the clash is recorded in :attr:`failed` naming both (and
+      warned about) and the name becomes unusable (:meth:`info` raises :class:`~spanqa.PluginError` naming
+      both), except that a built-in always keeps its name against a third-party impostor; every other
+      strategy keeps working;
     - a hook implementation that raises anything else is recorded in :attr:`failed` (and warned about),
       like a plugin whose import failed, so the other plugins keep working.
     """
@@ -209,6 +212,9 @@ class StrategyRegistry:
             )
         self.plugin_manager = pm
         self._strategies: dict[str, RegisteredStrategy] = {}
+        #: strategy name -> why it cannot be used (registered by two plugins)
+        self._clashes: dict[str, str] = {}
+        self._clash_failures: list[FailedPlugin] = []
         distributions = dict(getattr(pm, "plugin_distributions", {}))
         for plugin, dist in pm.list_plugin_distinfo():
             name = pm.get_name(plugin)
@@ -226,7 +232,7 @@ class StrategyRegistry:
                 failure = FailedPlugin(plugin_name, distributions.get(plugin_name), _describe_error(error))
                 failed.append(failure)
                 warnings.warn(failure.describe(), PluginLoadWarning, stacklevel=2)
-        self.failed: tuple[FailedPlugin, ...] = tuple(failed)
+        self.failed: tuple[FailedPlugin, ...] = tuple(failed + self._clash_failures)
 
     def _register(self, plugin: str, distribution: str | None, *args: Any, **kwargs: Any) -> None:
         if kwargs or len(args) != 1:
@@ -240,13 +246,32 @@ class StrategyRegistry:
             raise PluginError(f"plugin {plugin!r} registered a malformed strategy: {problem}")
         name: str = strategy.name
         previous = self._strategies.get(name)
-        if previous is not None:
-            raise PluginError(
-                f"strategy name {name!r} is registered twice: by plugin {previous.plugin!r} "
-                f"({previous.strategy.__module__}.{previous.strategy.__qualname__}) and by plugin "
-                f"{plugin!r} ({strategy.__module__}.{strategy.__qualname__})"
-            )
-        self._strategies[name] = RegisteredStrategy(name, strategy, plugin, distribution)
+        if previous is None and name not in self._clashes:
+            self._strategies[name] = RegisteredStrategy(name, strategy, plugin, distribution)
+            return
+        first = (
+            f"plugin {previous.plugin!r} ({previous.strategy.__module__}.{previous.strategy.__qualname__})"
+            if previous is not None
+            else self._clashes[name]
+        )
+        message = (
+            f"strategy name {name!r} is registered twice: by {first} and by plugin {plugin!r} "
+            f"({strategy.__module__}.{strategy.__qualname__})"
+        )
+        if plugin in DEFAULT_PLUGINS:  # pluggy calls later plugins first: the impostor came before
+            self._strategies[name] = RegisteredStrategy(name, strategy, plugin, distribution)
+            assert previous is not None
+            message += f"; the built-in {name!r} is kept"
+            plugin, distribution = previous.plugin, previous.distribution
+        elif previous is not None and previous.plugin in DEFAULT_PLUGINS:
+            message += f"; the built-in {name!r} is kept"
+        else:
+            self._strategies.pop(name, None)
+            self._clashes[name] = first
+            message += f"; {name!r} cannot be used until one of them is uninstalled"
+        failure = FailedPlugin(plugin, distribution, message)
+        self._clash_failures.append(failure)
+        warnings.warn(failure.describe(), PluginLoadWarning, stacklevel=3)
 
     # ---- queries ---------------------------------------------------------------------------------------
     def names(self) -> tuple[str, ...]:
@@ -265,6 +290,9 @@ class StrategyRegistry:
     def info(self, name: str) -> RegisteredStrategy:
         """The registration of ``name``; :class:`~spanqa.PluginError` listing the available names if
         there is none."""
+        if name in self._clashes:
+            clash = next(f for f in reversed(self._clash_failures) if f"strategy name {name!r}" in f.error)
+            raise PluginError(clash.error)
         try:
             return self._strategies[name]
         except KeyError:
