@@ -141,15 +141,11 @@ def eval_run_qa(args: argparse.Namespace) -> dict[str, Any]:
         padding="max_length",
     )
     sample_mapping = encoded.pop("overflow_to_sample_mapping")
-    features = []
+    example_ids, offset_mappings = [], []
     for i, offsets in enumerate(encoded.pop("offset_mapping")):
         sequence_ids = encoded.sequence_ids(i)
-        features.append(
-            {
-                "example_id": dev[sample_mapping[i]]["id"],
-                "offset_mapping": [o if sequence_ids[k] == 1 else None for k, o in enumerate(offsets)],
-            }
-        )
+        example_ids.append(dev[sample_mapping[i]]["id"])
+        offset_mappings.append([o if sequence_ids[k] == 1 else None for k, o in enumerate(offsets)])
     import datasets
 
     dataset = datasets.Dataset.from_dict(dict(encoded))
@@ -166,17 +162,18 @@ def eval_run_qa(args: argparse.Namespace) -> dict[str, Any]:
     output = trainer.predict(dataset)
     start_logits, end_logits = output.predictions
     forward_seconds = time.perf_counter() - started
-    inputs = {"order": [r["id"] for r in dev], "contexts": {r["id"]: r["context"] for r in dev}}
+    # As run_qa.py hands them to postprocess_qa_predictions: examples and features as datasets.Dataset.
+    examples = datasets.Dataset.from_list([dict(record) for record in dev])
+    features = datasets.Dataset.from_dict({"example_id": example_ids, "offset_mapping": offset_mappings})
     decode_started = time.perf_counter()
-    best = utils_qa_postprocess(inputs, features, np.asarray(start_logits), np.asarray(end_logits))
+    texts, _, _ = utils_qa_postprocess(examples, features, (np.asarray(start_logits), np.asarray(end_logits)))
     decode_seconds = time.perf_counter() - decode_started
-    texts = {key: inputs["contexts"][key][start:end] for key, (start, end, _) in best.items()}
     metrics = evaluate(dev, texts)
     return {
         "eval_seconds": time.perf_counter() - started,
         "forward_seconds": forward_seconds,
         "decode_seconds": decode_seconds,
-        "eval_windows": len(features),
+        "eval_windows": len(example_ids),
         "exact": metrics["exact"],
         "f1": metrics["f1"],
         "eval_peak_rss_mib": peak_rss_mib(),
@@ -303,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=float, default=2.0)
     parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the steps already recorded in _work/finetune/steps.json"
+    )
     args = parser.parse_args(argv)
     if args.step:
         print("RESULT " + json.dumps(STEPS[args.step](args)), flush=True)
@@ -318,8 +318,13 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if args.eval_samples:
         common += ["--eval-samples", str(args.eval_samples)]
-    results: dict[str, dict[str, Any]] = {}
+    record = WORK / "steps.json"
+    results: dict[str, dict[str, Any]] = (
+        json.loads(record.read_text()) if args.reuse and record.exists() else {}
+    )
     for step in ("train-runqa", "train-spanqa", "eval-runqa", "eval-spanqa"):
+        if step in results:
+            continue
         print(f"[{time.strftime('%H:%M:%S')}] {step} ...", file=sys.stderr, flush=True)
         done = subprocess.run(
             [sys.executable, __file__, "--step", step, *common], capture_output=True, text=True, check=False
@@ -329,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(done.stdout[-3000:] + done.stderr[-5000:])
             raise SystemExit(f"step {step} failed with exit status {done.returncode}")
         results[step] = json.loads(result_lines[-1][len("RESULT ") :])
+        record.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
         print(f"    {results[step]}", file=sys.stderr, flush=True)
     report = table(results, args)
     print(report)
