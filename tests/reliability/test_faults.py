@@ -16,7 +16,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 import uuid
 import warnings
@@ -32,6 +31,7 @@ from spanqa.errors import ConfigError, PluginError
 from spanqa.finetune import IncompleteCheckpointWarning, QAFineTuner, TrainingConfig
 from spanqa.models import DECODING_CONFIG_FILE, load_model
 from spanqa.plugins import DISABLE_AUTOLOAD_ENV, PluginLoadWarning, StrategyRegistry, make_plugin_manager
+from test_plugins import write_distribution
 
 WORKER = Path(__file__).with_name("train_worker.py")
 REPO = Path(__file__).resolve().parents[2]
@@ -219,16 +219,6 @@ def test_an_interrupted_save_keeps_the_previous_model(tiny_model: Path, tmp_path
 # Plugins: faults test_plugins.py does not cover.
 
 
-def _distribution(root: Path, name: str, entry_points: dict[str, str], modules: dict[str, str]) -> None:
-    info = root / f"{name.replace('-', '_')}-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
-    lines = "\n".join(f"{key} = {value}" for key, value in entry_points.items())
-    (info / "entry_points.txt").write_text(f"[spanqa]\n{lines}\n")
-    for module, source in modules.items():
-        (root / f"{module}.py").write_text(textwrap.dedent(source))
-
-
 PLUGIN_MODULE = """
 from pathlib import Path
 from spanqa import hookimpl
@@ -259,7 +249,7 @@ def two_distributions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ):
         marker = tmp_path / f"{module}.imported"
         source = PLUGIN_MODULE.format(marker=str(marker), cls=cls, strategy=strategy)
-        _distribution(tmp_path / dist, dist, {"clash": module}, {module: source})
+        write_distribution(tmp_path / dist, dist, {"clash": module}, {module: source})
         monkeypatch.syspath_prepend(str(tmp_path / dist))
     monkeypatch.delenv(DISABLE_AUTOLOAD_ENV, raising=False)
     return tmp_path
@@ -304,7 +294,7 @@ def test_a_strategy_name_clash_is_one_clear_line_in_spanqa_plugins(
     refuses to guess which one is meant), so decoding with it is one clear error naming both."""
     for dist, module in (("spanqa-one", "spanqa_one_mod"), ("spanqa-two", "spanqa_two_mod")):
         source = PLUGIN_MODULE.format(marker=str(tmp_path / module), cls="Same", strategy="same-name")
-        _distribution(tmp_path / dist, dist, {module: module}, {module: source})
+        write_distribution(tmp_path / dist, dist, {module: module}, {module: source})
         monkeypatch.syspath_prepend(str(tmp_path / dist))
     monkeypatch.delenv(DISABLE_AUTOLOAD_ENV, raising=False)
     with warnings.catch_warnings():
