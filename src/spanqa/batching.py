@@ -110,7 +110,8 @@ def stream_windows(
     device = next(model.parameters()).device
     show = progress if progress is not None else len(batches) > 4
     was_training = model.training
-    model.eval()
+    if was_training:  # toggling walks every module: skip it when the model is already in eval mode
+        model.eval()
     try:
         with torch.inference_mode():
             for indices in tqdm(batches, desc=description, unit="batch", disable=not show):
@@ -127,4 +128,5 @@ def stream_windows(
                     outputs = model(**inputs)
                 stream.add(outputs.start_logits, outputs.end_logits, indices)
     finally:
-        model.train(was_training)
+        if was_training:
+            model.train()
