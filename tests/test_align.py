@@ -249,7 +249,12 @@ def test_stride_is_the_overlap_between_windows(tokenizer_family: Any) -> None:
         offsets = evaluation.offsets[w, : evaluation.lengths[w]]
         spans.append([tuple(span) for span in offsets[offsets[:, 0] >= 0]])
     for previous, following in itertools.pairwise(spans):
-        assert previous[-stride:] == following[:stride]
+        # The same `stride` tokens end one window and start the next. A whitespace-only token (empty
+        # span, never an answer boundary) may sit at its end in one window and one character earlier in
+        # the other with weakly trained byte-level vocabularies, so only tokens with text are compared.
+        assert [s if s[1] > s[0] else None for s in previous[-stride:]] == [
+            s if s[1] > s[0] else None for s in following[:stride]
+        ]
 
 
 def test_offsets_never_start_or_end_with_whitespace(family_tokenizers: dict[str, Any]) -> None:
@@ -439,7 +444,7 @@ def test_evolve_validates_the_changed_copy(minilm_tokenizer: Any) -> None:
 
 def test_question_longer_than_max_length_is_truncated_and_counted(family_tokenizers: dict[str, Any]) -> None:
     long_question = "Which of the many rivers that flow through the old cities of Europe is it? " * 40
-    records = [record("long", question=long_question), record("short")]
+    records = [record("long", question=long_question), record("short", question="Where?")]
     for family, tokenizer in family_tokenizers.items():
         aligner = Aligner(tokenizer, max_length=96, stride=16, max_question_tokens=20)
         train, evaluation = align_both(aligner, records)
