@@ -233,7 +233,7 @@ class QAFineTuner:
             model=self.model,
             args=args,
             train_dataset=dataset,
-            data_collator=_without_length(collator),
+            data_collator=collator,  # it pads the model inputs and labels, ignoring the sampler's "length"
             processing_class=self.tokenizer,
             callbacks=[*self.callbacks, _FiniteWeightsGuard()],
         )
@@ -421,15 +421,6 @@ def _distributed() -> bool:
     return bool(torch.distributed.is_available() and torch.distributed.is_initialized())
 
 
-def _without_length(collator: QADataCollator) -> Any:
-    """Wrap the collator so the ``length`` column (used only by the length-grouped sampler) is dropped."""
-
-    def collate(rows: Sequence[Mapping[str, Any]]) -> dict[str, torch.Tensor]:
-        return collator([{k: v for k, v in row.items() if k != "length"} for row in rows])
-
-    return collate
-
-
 class IncompleteCheckpointWarning(UserWarning):
     """A checkpoint directory was left incomplete (the run was killed while writing it) and is skipped."""
 
@@ -485,7 +476,7 @@ def _resolve_checkpoint(resume: str | bool | None, output_dir: str) -> str | boo
 
 
 def _last_checkpoint(output_dir: str) -> str:
-    checkpoints = sorted(Path(output_dir).glob("checkpoint-*"), key=lambda p: int(p.name.rsplit("-", 1)[-1]))
+    checkpoints = _checkpoints(output_dir)
     return str(checkpoints[-1]) if checkpoints else "none written yet"
 
 

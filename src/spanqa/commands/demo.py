@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -104,8 +105,6 @@ def run(args: argparse.Namespace) -> int:
             f"settings  {args.num_train_epochs:g} epochs, batch {args.per_device_train_batch_size}, "
             f"lr {args.learning_rate:g}, windows {args.max_seq_length}/{args.doc_stride} overlap"
         )
-    import warnings
-
     from spanqa.models import UntrainedHeadWarning
 
     with warnings.catch_warnings():  # a fresh QA head on a pretrained encoder is what the demo is for
