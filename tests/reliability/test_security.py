@@ -139,7 +139,9 @@ def _truncate(name: str) -> Callable[[Path], None]:
         (_write("config.json", b"[]"), r"config\.json: a model configuration must be a JSON object"),
         (_write("config.json", b"\xff\xfe"), r"config\.json: cannot read the model configuration"),
         (_edit_json("config.json", lambda c: {**c, "model_type": 7}), "model_type must be a string, got 7"),
-        (_edit_json("config.json", lambda c: {**c, "hidden_size": "big"}), "cannot load a model config"),
+        # transformers 5 validates config fields on load; 4.57 only fails when it builds the weights.
+        (_edit_json("config.json", lambda c: {**c, "hidden_size": "big"}),
+         "cannot load (a model config|the model weights)"),
         (lambda d: (d / "config.json").unlink(), "has no config.json"),
         (_truncate("model.safetensors"), "cannot load the model weights"),
         (_write("model.safetensors", b"\x00" * 64), "cannot load the model weights"),
@@ -157,7 +159,9 @@ def test_a_damaged_model_directory_is_a_config_error_naming_it(
     shutil.copytree(model_dir, damaged)
     damage(damaged)
     with pytest.raises(ConfigError, match=message) as raised:
-        Reader.from_pretrained(damaged) if "weights" in message else load_model(damaged)
+        Reader.from_pretrained(damaged) if message.startswith(
+            "cannot load the model weights"
+        ) else load_model(damaged)
     assert str(damaged) in str(raised.value)
 
 
