@@ -28,17 +28,18 @@ from transformers import PrinterCallback, Trainer, TrainerCallback
 from spanqa._compat import training_arguments
 from spanqa.align import Aligner, AlignmentReport, TrainFeatures
 from spanqa.batching import QADataCollator, stream_windows
-from spanqa.data import LoadedRecords, QARecord, load_records
+from spanqa.data import LoadedRecords, QARecord, Source, load_records
 from spanqa.decode import DecodingConfig, Prediction, SpanDecoder, tune_null_threshold
 from spanqa.errors import ConfigError, DataError, SpanQAError
 from spanqa.metrics import evaluate as squad_evaluate
 from spanqa.models import DECODING_CONFIG_FILE, load_model, load_tokenizer, quiet_transformers
 
 if TYPE_CHECKING:
-    import datasets
+    pass
 
 
-DataSource: TypeAlias = "str | os.PathLike[str] | Sequence[Mapping[str, Any]] | datasets.Dataset"
+#: What data arguments accept: the sources :func:`spanqa.load_records` reads.
+DataSource: TypeAlias = Source
 Precision: TypeAlias = Literal["auto", "fp32", "fp16", "bf16"]
 
 

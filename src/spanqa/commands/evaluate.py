@@ -24,6 +24,7 @@ from spanqa.commands._options import (
     decoding_config,
     print_json,
     print_metrics,
+    training_config,
 )
 from spanqa.errors import ConfigError
 
@@ -67,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from spanqa.data import load_records
-    from spanqa.finetune import QAFineTuner, TrainingConfig
+    from spanqa.finetune import QAFineTuner
 
     if args.report:
         from spanqa.report import require_plotting
@@ -76,15 +77,7 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"--report_max_errors must be >= 0, got {args.report_max_errors}")
         require_plotting()  # a missing extra fails now, not after a long evaluation
 
-    config = TrainingConfig(
-        output_dir=str(Path(args.model) / "checkpoints"),
-        max_length=args.max_seq_length,
-        stride=args.doc_stride,
-        max_question_tokens=args.max_question_tokens,
-        per_device_eval_batch_size=args.per_device_eval_batch_size,
-        progress=not args.no_progress,
-    )
-    tuner = QAFineTuner(args.model, config=config)
+    tuner = QAFineTuner(args.model, config=training_config(args, str(Path(args.model) / "checkpoints")))
     loaded = load_records(args.data)
     has_null = any(record["is_impossible"] for record in loaded.records)
     tuner.decoding = decoding_config(args, tuner.decoding, squad_v2=has_null)
