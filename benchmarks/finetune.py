@@ -183,7 +183,7 @@ def eval_run_qa(args: argparse.Namespace) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------- spanqa arm
 
 
-def _tuner(model: Path, args: argparse.Namespace, **data: Any) -> Any:
+def _tuner(model: Path, args: argparse.Namespace, *, group_by_length: bool = True, **data: Any) -> Any:
     from spanqa.finetune import QAFineTuner, TrainingConfig
     from spanqa.models import UntrainedHeadWarning
 
@@ -198,6 +198,7 @@ def _tuner(model: Path, args: argparse.Namespace, **data: Any) -> Any:
         seed=SETTINGS["seed"],
         max_length=SETTINGS["max_length"],
         stride=SETTINGS["stride"],
+        group_by_length=group_by_length,
         progress=False,
         logging_steps=50,
         save_steps=100_000,
@@ -207,13 +208,13 @@ def _tuner(model: Path, args: argparse.Namespace, **data: Any) -> Any:
         return QAFineTuner(model, config=config, **data)
 
 
-def train_spanqa(args: argparse.Namespace) -> dict[str, Any]:
+def train_spanqa(args: argparse.Namespace, *, group_by_length: bool = True) -> dict[str, Any]:
     train = records(args.data / "squadshifts-new_wiki-v1.0.json", args.train_samples)
-    tuner = _tuner(encoder_dir(), args, train_data=train)
+    tuner = _tuner(encoder_dir(), args, group_by_length=group_by_length, train_data=train)
     started = time.perf_counter()
     metrics = tuner.train()
     seconds = time.perf_counter() - started
-    tuner.save(WORK / "spanqa-model")
+    tuner.save(WORK / ("spanqa-model" if group_by_length else "spanqa-random-model"))
     return {
         "train_seconds": seconds,
         "windows": len(tuner.train_features),
@@ -223,9 +224,9 @@ def train_spanqa(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def eval_spanqa(args: argparse.Namespace) -> dict[str, Any]:
+def eval_spanqa(args: argparse.Namespace, *, group_by_length: bool = True) -> dict[str, Any]:
     dev = records(args.data / "xquad.en.json", args.eval_samples)
-    tuner = _tuner(WORK / "spanqa-model", args)
+    tuner = _tuner(WORK / ("spanqa-model" if group_by_length else "spanqa-random-model"), args)
     started = time.perf_counter()
     result = tuner.evaluate(dev, progress=False)
     return {
@@ -238,11 +239,15 @@ def eval_spanqa(args: argparse.Namespace) -> dict[str, Any]:
 
 
 STEPS = {
-    "train-runqa": train_run_qa,
     "train-spanqa": train_spanqa,
-    "eval-runqa": eval_run_qa,
     "eval-spanqa": eval_spanqa,
+    "train-runqa": train_run_qa,
+    "eval-runqa": eval_run_qa,
+    # Ablation (--ablation): spanqa with random batches instead of length-grouped ones.
+    "train-spanqa-random": lambda args: train_spanqa(args, group_by_length=False),
+    "eval-spanqa-random": lambda args: eval_spanqa(args, group_by_length=False),
 }
+MAIN_STEPS = ("train-spanqa", "eval-spanqa", "train-runqa", "eval-runqa")
 
 
 def table(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
@@ -299,6 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-samples", type=int, default=None)
     parser.add_argument("--epochs", type=float, default=2.0)
     parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--ablation", action="store_true", help="also train spanqa with random (not length-grouped) batches"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument(
         "--reuse", action="store_true", help="keep the steps already recorded in _work/finetune/steps.json"
@@ -322,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, Any]] = (
         json.loads(record.read_text()) if args.reuse and record.exists() else {}
     )
-    for step in ("train-runqa", "train-spanqa", "eval-runqa", "eval-spanqa"):
+    steps = [*MAIN_STEPS, *(("train-spanqa-random", "eval-spanqa-random") if args.ablation else ())]
+    for step in steps:
         if step in results:
             continue
         print(f"[{time.strftime('%H:%M:%S')}] {step} ...", file=sys.stderr, flush=True)

@@ -1,4 +1,5 @@
-"""QAFineTuner under ``torchrun --nproc_per_node=2`` (DDP with gloo on the CPU)."""
+"""QAFineTuner under ``torchrun --nproc_per_node=2`` and ``accelerate launch --num_processes=2`` (DDP with
+gloo on the CPU)."""
 
 from __future__ import annotations
 
@@ -20,31 +21,49 @@ from spanqa.data import load_records, write_squad
 WORKER = Path(__file__).with_name("distributed_worker.py")
 
 
-@pytest.mark.skipif(
-    shutil.which("torchrun") is None and not Path(sys.executable).with_name("torchrun").exists(),
-    reason="torchrun is not installed",
-)
+def _launcher(name: str) -> str | None:
+    """The launcher's executable, beside this Python first (a venv that is not activated), else on PATH."""
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+def _launch_command(launcher: str, port: int) -> list[str]:
+    """Two CPU processes on this machine, with the rendezvous on ``port``."""
+    executable = _launcher(launcher)
+    if executable is None:
+        pytest.skip(f"{launcher} is not installed")
+    if launcher == "torchrun":
+        return [executable, "--nproc_per_node=2", f"--master_port={port}"]
+    return [
+        executable,
+        "launch",
+        # accelerate's --cpu starts one process (several need mpirun); --multi_gpu starts them through
+        # torch.distributed.run, and on a machine without GPUs the Trainer then uses DDP over gloo.
+        "--multi_gpu",
+        "--num_processes=2",
+        "--num_machines=1",
+        "--mixed_precision=no",
+        "--dynamo_backend=no",
+        "--num_cpu_threads_per_process=1",
+        f"--main_process_port={port}",
+    ]
+
+
+@pytest.mark.parametrize("launcher", ["torchrun", "accelerate"])
 def test_two_processes_train_once_and_report_metrics_once(
-    tokenizer_dirs: dict[str, Path], data_dir: Path, tmp_path: Path
+    launcher: str, tokenizer_dirs: dict[str, Path], data_dir: Path, tmp_path: Path
 ) -> None:
     model = save_tiny_qa_model(tokenizer_dirs["wordpiece"], tmp_path / "tiny")
     data = tmp_path / "data.json"
     write_squad(load_records(data_dir / "xquad.en.json").records[:56], data)
-    torchrun = str(Path(sys.executable).with_name("torchrun"))
     with socket.socket() as probe:  # a free port for the rendezvous
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).parent)}
+    # accelerate reads its config from HF_HOME; an empty one means "no saved config": flags only.
+    env["HF_HOME"] = str(tmp_path / "hf-home")
     done = subprocess.run(
-        [
-            torchrun,
-            "--nproc_per_node=2",
-            f"--master_port={port}",
-            str(WORKER),
-            str(model),
-            str(data),
-            str(tmp_path / "out"),
-        ],
+        [*_launch_command(launcher, port), str(WORKER), str(model), str(data), str(tmp_path / "out")],
         capture_output=True,
         text=True,
         timeout=300,

@@ -9,11 +9,12 @@ only per-window candidates.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
 
+from spanqa.errors import ConfigError
 from spanqa.features import EvalFeatures, PaddingSide
 
 if TYPE_CHECKING:
@@ -81,10 +82,43 @@ class QADataCollator:
         return batch
 
 
-def length_sorted_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
-    """Window indices in batches of similar length (longest first, so memory peaks at once, early)."""
+#: Padded tokens per forward pass on the CPU when the caller sets no budget ("auto"). Large CPU batches
+#: are slower per token, not faster: a batch of 32 windows of 384 tokens makes 75 MB feed-forward
+#: activations for a MiniLM (more for larger models) that spill out of the CPU caches, so one pass of 32
+#: windows ran about 30 % slower per window than four passes of 8 (benchmarks/reader.py). GPUs want the
+#: biggest batch that fits, so there "auto" means no budget.
+CPU_BATCH_TOKENS = 3072
+
+
+def resolve_batch_tokens(max_batch_tokens: int | Literal["auto"] | None, device: torch.device) -> int | None:
+    """The token budget per forward pass: ``"auto"`` is :data:`CPU_BATCH_TOKENS` on the CPU and no budget
+    on a GPU; ``None`` is no budget anywhere; a number is that budget."""
+    if max_batch_tokens == "auto":
+        return CPU_BATCH_TOKENS if device.type == "cpu" else None
+    if max_batch_tokens is not None and (isinstance(max_batch_tokens, bool) or max_batch_tokens < 1):
+        raise ConfigError(f"max_batch_tokens must be a positive number, 'auto' or None, got {max_batch_tokens!r}")
+    return max_batch_tokens
+
+
+def length_sorted_batches(
+    lengths: np.ndarray, batch_size: int, max_tokens: int | None = None
+) -> list[np.ndarray]:
+    """Window indices in batches of similar length (longest first, so memory peaks at once, early).
+
+    A batch holds at most ``batch_size`` windows and, with ``max_tokens``, at most that many tokens once
+    padded to its longest window (a window longer than the budget still gets a batch of its own).
+    """
     order = np.argsort(-lengths, kind="stable")
-    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    if max_tokens is None:
+        return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    batches: list[np.ndarray] = []
+    start = 0
+    while start < len(order):
+        width = max(int(lengths[order[start]]), 1)  # the longest window of the batch comes first
+        size = min(batch_size, max(1, max_tokens // width))
+        batches.append(order[start : start + size])
+        start += size
+    return batches
 
 
 def stream_windows(
@@ -94,6 +128,7 @@ def stream_windows(
     *,
     pad_token_id: int,
     batch_size: int = 32,
+    max_batch_tokens: int | Literal["auto"] | None = "auto",
     progress: bool | None = None,
     autocast_dtype: torch.dtype | None = None,
     description: str = "Evaluating",
@@ -102,12 +137,14 @@ def stream_windows(
 
     Windows are sorted by length so each batch pads little; logits of a batch are handed to the stream
     (and dropped) before the next batch runs, so memory does not grow with the number of windows.
-    ``progress=None`` shows a bar only for more than a few batches.
+    A batch holds at most ``batch_size`` windows and ``max_batch_tokens`` padded tokens (see
+    :func:`resolve_batch_tokens`). ``progress=None`` shows a bar only for more than a few batches.
     """
     from tqdm.auto import tqdm
 
-    batches = length_sorted_batches(features.lengths, batch_size)
     device = next(model.parameters()).device
+    budget = resolve_batch_tokens(max_batch_tokens, device)
+    batches = length_sorted_batches(features.lengths, batch_size, budget)
     show = progress if progress is not None else len(batches) > 4
     was_training = model.training
     if was_training:  # toggling walks every module: skip it when the model is already in eval mode

@@ -172,7 +172,11 @@ class QAFineTuner:
         self.callbacks: list[Any] = list(callbacks)
         self.model_path = str(model)
         self.tokenizer = load_tokenizer(model)
-        self.model = load_model(model)
+        # A new QA head is initialised from torch's global RNG: seed it, so `seed` makes the whole run
+        # reproducible (the Trainer seeds only dropout and data order), without touching the caller's RNG.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.config.seed)
+            self.model = load_model(model)
         self.aligner = Aligner(
             self.tokenizer,
             max_length=self.config.max_length,

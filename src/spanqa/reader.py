@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from spanqa.align import Aligner
-from spanqa.batching import stream_windows
+from spanqa.batching import resolve_batch_tokens, stream_windows
 from spanqa.data import LoadedRecords, QARecord
 from spanqa.decode import N_BEST, NULL_ANSWER, Answer, DecodingConfig, Prediction, SpanDecoder
 from spanqa.errors import ConfigError, DataError
@@ -84,7 +84,10 @@ class Reader:
         model, tokenizer: a ``transformers`` QA model and its fast tokenizer.
         decoding: strategies and options (default: the saved config, else SQuAD v1 decoding).
         max_length, stride: window length and overlap (in tokens) for long contexts.
-        batch_size: windows per forward pass.
+        batch_size: windows per forward pass, at most.
+        max_batch_tokens: padded tokens per forward pass, at most: ``"auto"`` (default) caps CPU passes at
+            :data:`spanqa.batching.CPU_BATCH_TOKENS` (smaller passes are faster on a CPU) and leaves GPU
+            passes at ``batch_size`` windows; ``None`` never caps.
         device: ``"cpu"``, ``"cuda"``, ``"mps"`` (default: CUDA when available).
         precision: ``"fp16"``/``"bf16"`` cast the model on a GPU; ``"fp32"`` everywhere else.
     """
@@ -99,6 +102,7 @@ class Reader:
         stride: int = 128,
         max_question_tokens: int = 64,
         batch_size: int = 32,
+        max_batch_tokens: int | Literal["auto"] | None = "auto",
         device: str | torch.device | None = None,
         precision: Precision = "fp32",
         progress: bool | None = None,
@@ -108,6 +112,7 @@ class Reader:
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
         self.device = _resolve_device(device)
+        resolve_batch_tokens(max_batch_tokens, self.device)  # a bad value fails here, not at the first call
         if precision != "fp32" and self.device.type == "cpu":
             raise ConfigError(f"precision {precision!r} needs a GPU; use 'fp32' on the CPU")
         self.aligner = Aligner(
@@ -117,6 +122,7 @@ class Reader:
         self.model = model.to(self.device, dtype=_DTYPES[precision]).eval()
         self.decoding = decoding or DecodingConfig.squad_v1()
         self.batch_size = batch_size
+        self.max_batch_tokens = max_batch_tokens
         self.progress = progress
 
     @classmethod
@@ -175,6 +181,7 @@ class Reader:
             stream,
             pad_token_id=int(self.tokenizer.pad_token_id or 0),
             batch_size=self.batch_size,
+            max_batch_tokens=self.max_batch_tokens,
             progress=self.progress,
             description="Reading",
         )
