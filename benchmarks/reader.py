@@ -42,14 +42,16 @@ import torch, transformers
 from transformers import pipeline
 model, data_file, out, cap, max_len, stride = sys.argv[1], sys.argv[2], sys.argv[3], *map(int, sys.argv[4:7])
 torch.set_num_threads(int(sys.argv[7]))
+dtype, batch1 = getattr(torch, sys.argv[8]), sys.argv[9] == "1"
 records = json.load(open(data_file))
-qa = pipeline("question-answering", model=model, tokenizer=model, device=-1)
+qa = pipeline("question-answering", model=model, tokenizer=model, device=-1, torch_dtype=dtype)
 kwargs = dict(max_answer_len=cap, max_seq_len=max_len, doc_stride=stride)
 qa(question=records[0]["question"], context=records[0]["context"], **kwargs)  # warm-up
 result = {"version": transformers.__version__}
-started = time.perf_counter()
-result["batch1"] = [qa(question=r["question"], context=r["context"], **kwargs)["answer"] for r in records]
-result["batch1_seconds"] = time.perf_counter() - started
+if batch1:
+    started = time.perf_counter()
+    result["batch1"] = [qa(question=r["question"], context=r["context"], **kwargs)["answer"] for r in records]
+    result["batch1_seconds"] = time.perf_counter() - started
 started = time.perf_counter()
 answers = qa(question=[r["question"] for r in records], context=[r["context"] for r in records],
              batch_size=32, **kwargs)
@@ -59,7 +61,9 @@ json.dump(result, open(out, "w"))
 """
 
 
-def run_pipeline(model: Path, records: list[Any], threads: int) -> dict[str, Any]:
+def run_pipeline(
+    model: Path, records: list[Any], threads: int, dtype: str = "float32", batch1: bool = True
+) -> dict[str, Any]:
     from decode import tf457_python  # benchmarks/decode.py builds the transformers 4.57 venv
 
     python, why = tf457_python()
@@ -70,21 +74,25 @@ def run_pipeline(model: Path, records: list[Any], threads: int) -> dict[str, Any
     data.write_text(json.dumps([{k: r[k] for k in ("id", "question", "context")} for r in records]))
     worker.write_text(PIPELINE_WORKER)
     command = [str(python), str(worker), str(model), str(data), str(out), str(CAP), str(MAX_LENGTH)]
-    subprocess.run([*command, str(STRIDE), str(threads)], check=True, capture_output=True, text=True)
+    command += [str(STRIDE), str(threads), dtype, "1" if batch1 else "0"]
+    subprocess.run(command, check=True, capture_output=True, text=True)
     return dict(json.loads(out.read_text()))
 
 
-def run_reader(model: Path, records: list[Any]) -> dict[str, Any]:
+def run_reader(model: Path, records: list[Any], batch1: bool = True, **options: Any) -> dict[str, Any]:
     from spanqa import Reader
 
     reader = Reader.from_pretrained(
-        model, max_length=MAX_LENGTH, stride=STRIDE, batch_size=32, progress=False
+        model, max_length=MAX_LENGTH, stride=STRIDE, batch_size=32, progress=False, **options
     )
     reader("warm-up?", records[0]["context"], max_answer_length=CAP)
     result: dict[str, Any] = {}
-    started = time.perf_counter()
-    result["batch1"] = [reader(r["question"], r["context"], max_answer_length=CAP)[0].text for r in records]
-    result["batch1_seconds"] = time.perf_counter() - started
+    if batch1:
+        started = time.perf_counter()
+        result["batch1"] = [
+            reader(r["question"], r["context"], max_answer_length=CAP)[0].text for r in records
+        ]
+        result["batch1_seconds"] = time.perf_counter() - started
     started = time.perf_counter()
     answers = reader([r["question"] for r in records], [r["context"] for r in records], max_answer_length=CAP)
     result["batch32_seconds"] = time.perf_counter() - started
@@ -106,15 +114,51 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--samples", type=int, default=None, help="first N questions only")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--no-bf16", action="store_true", help="skip the bf16 rows on a CPU with native bf16")
     args = parser.parse_args(argv)
     if not (args.model / "config.json").is_file():
         raise SystemExit(f"no model at {args.model}: run benchmarks/finetune.py first or pass --model DIR")
     records = load_records(args.data / "xquad.en.json").records[: args.samples]
     threads = torch.get_num_threads()
-    print(f"[{time.strftime('%H:%M:%S')}] transformers 4.57 pipeline ...", file=sys.stderr, flush=True)
+    from spanqa.reader import cpu_has_native_bf16
+
+    bf16 = cpu_has_native_bf16() and not args.no_bf16
+
+    def say(what: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {what} ...", file=sys.stderr, flush=True)
+
+    say("transformers 4.57 pipeline")
     pipe = run_pipeline(args.model, records, threads)
-    print(f"[{time.strftime('%H:%M:%S')}] spanqa Reader ...", file=sys.stderr, flush=True)
+    say("spanqa Reader")
     ours = run_reader(args.model, records)
+    rows: list[tuple[str, dict[str, Any]]] = []
+    if "error" not in pipe:
+        rows.append((f"transformers {pipe['version']} pipeline", pipe))
+    version = f"transformers {transformers.__version__}"
+    rows.append((f"spanqa Reader ({version})", ours))
+    say("spanqa Reader without a token budget")
+    rows.append(
+        (
+            "spanqa Reader, `max_batch_tokens=None` (32 windows a pass)",
+            run_reader(args.model, records, False, max_batch_tokens=None),
+        )
+    )
+    if bf16:
+        if "error" not in pipe:
+            say("transformers 4.57 pipeline, bf16")
+            rows.append(
+                (
+                    "transformers 4.57 pipeline, `torch_dtype=bfloat16`",
+                    run_pipeline(args.model, records, threads, "bfloat16", False),
+                )
+            )
+        say("spanqa Reader, bf16")
+        rows.append(
+            (
+                'spanqa Reader, `precision="bf16"` (CPU autocast)',
+                run_reader(args.model, records, False, precision="bf16"),
+            )
+        )
     ids = [r["id"] for r in records]
     lines = [
         "# Reader benchmark",
@@ -123,31 +167,36 @@ def main(argv: list[str] | None = None) -> int:
         f"{threads} torch threads, Python {platform.python_version()}, torch {torch.__version__}. "
         f"Model: `{args.model.name}` (MiniLM-L6 fine-tuned with the demo settings unless --model says "
         f"otherwise); data: XQuAD English, {len(records):,} questions; windows {MAX_LENGTH}/{STRIDE} "
-        f"overlap, answers capped at {CAP} tokens on both sides.",
+        f"overlap, answers capped at {CAP} tokens on both sides. fp32 unless a row says otherwise.",
         "",
         "| | questions/s, batch 1 | questions/s, batch 32 | EM | F1 | same answer as Reader (batch 32) |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     if "error" in pipe:
         lines.append(f"| transformers 4.57 pipeline | not run: {pipe['error']} | | | | |")
-    rows = [] if "error" in pipe else [(f"transformers {pipe['version']} pipeline", pipe)]
-    rows.append((f"spanqa Reader (transformers {transformers.__version__})", ours))
-    scores = {}
     for name, result in rows:
         metrics = evaluate(records, dict(zip(ids, result["batch32"], strict=True)))
-        scores[name] = metrics
         same = sum(a == b for a, b in zip(result["batch32"], ours["batch32"], strict=True)) / len(records)
+        batch1 = f"{len(records) / result['batch1_seconds']:.1f}" if "batch1_seconds" in result else "-"
+        per_second = len(records) / result["batch32_seconds"]
         lines.append(
-            f"| {name} | {len(records) / result['batch1_seconds']:.1f} | "
-            f"{len(records) / result['batch32_seconds']:.1f} | {metrics['exact']:.2f} | "
+            f"| {name} | {batch1} | {per_second:.1f} | {metrics['exact']:.2f} | "
             f"{metrics['f1']:.2f} | {100 * same:.1f}% |"
         )
     if "error" not in pipe:
+        seconds = {name: result["batch32_seconds"] for name, result in rows}
         lines += [
             "",
-            f"Reader / pipeline throughput: batch 1 {pipe['batch1_seconds'] / ours['batch1_seconds']:.2f}x, "
+            f"Reader / pipeline throughput (fp32): batch 1 "
+            f"{pipe['batch1_seconds'] / ours['batch1_seconds']:.2f}x, "
             f"batch 32 {pipe['batch32_seconds'] / ours['batch32_seconds']:.2f}x.",
         ]
+        if bf16:
+            reader_bf16, pipe_bf16 = seconds[rows[-1][0]], seconds[rows[-2][0]]
+            lines.append(
+                f"bf16 Reader / fp32 pipeline at batch 32: {pipe['batch32_seconds'] / reader_bf16:.2f}x; "
+                f"bf16 Reader / bf16 pipeline: {pipe_bf16 / reader_bf16:.2f}x."
+            )
     report = "\n".join(lines) + "\n"
     print(report)
     args.output.parent.mkdir(parents=True, exist_ok=True)

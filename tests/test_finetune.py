@@ -240,3 +240,21 @@ def test_slow_tokenizer_is_rejected(tokenizer_dirs: dict[str, Path], tmp_path: P
         from transformers import AutoTokenizer
 
         assert AutoTokenizer.from_pretrained(model_dir).is_fast
+
+
+def test_seed_makes_the_new_qa_head_and_the_training_run_reproducible(
+    tokenizer_dirs: dict[str, Path], xquad_records: list[Any], tmp_path: Path
+) -> None:
+    encoder = save_tiny_qa_model(tokenizer_dirs["wordpiece"], tmp_path / "encoder", with_head=False)
+    heads, losses = [], []
+    for run, seed in enumerate((7, 7, 8)):
+        torch.manual_seed(1000 + run)  # whatever the caller's RNG holds, the seed alone decides
+        tuner = _new_tuner(encoder, tmp_path / str(run), xquad_records[:16], seed=seed)
+        heads.append(tuner.model.qa_outputs.weight.detach().clone())
+        losses.append(tuner.train()["train_loss"])
+    assert torch.equal(heads[0], heads[1]) and losses[0] == losses[1]
+    assert not torch.equal(heads[0], heads[2])
+    torch.manual_seed(0)
+    caller_rng = torch.random.get_rng_state()
+    _new_tuner(encoder, tmp_path / "x", seed=7)
+    assert torch.equal(torch.random.get_rng_state(), caller_rng), "a tuner must not reseed the caller"

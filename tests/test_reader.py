@@ -12,7 +12,7 @@ from model_factory import save_tiny_qa_model
 from spanqa import ConfigError, DataError
 from spanqa.data import load_records
 from spanqa.finetune import QAFineTuner, TrainingConfig
-from spanqa.reader import Reader
+from spanqa.reader import Reader, cpu_has_native_bf16
 
 
 @pytest.fixture(scope="module", params=["wordpiece", "xlnet"])
@@ -115,8 +115,54 @@ def test_bad_input_gives_clear_errors(
         reader("why?", "because", top_k=0)
     with pytest.raises(ConfigError, match="needs a GPU"):
         _reader(model_dir, precision="fp16", device="cpu")
+    for budget in (0, -1, 2.5, "all"):
+        with pytest.raises(ConfigError, match="max_batch_tokens"):
+            _reader(model_dir, max_batch_tokens=budget)
     encoder_only = save_tiny_qa_model(tokenizer_dirs["wordpiece"], tmp_path / "encoder", with_head=False)
     with pytest.raises(ConfigError, match="no trained question-answering head"):
         Reader.from_pretrained(encoder_only)
     with pytest.raises(ConfigError, match="does not exist"):
         Reader.from_pretrained(tmp_path / "missing")
+
+
+def test_a_token_budget_changes_the_batches_not_the_answers(
+    tokenizer_dirs: dict[str, Path], xquad: list[Any], tmp_path: Path
+) -> None:
+    # Right padding (WordPiece): a window's logits do not depend on what else is in its batch.
+    model = save_tiny_qa_model(tokenizer_dirs["wordpiece"], tmp_path / "m")
+    records = xquad[:24]
+    pairs = [r["question"] for r in records], [r["context"] for r in records]
+    answers = {
+        budget: [(a[0].text, a[0].start) for a in _reader(model, max_batch_tokens=budget)(*pairs, top_k=1)]
+        for budget in (None, "auto", 96, 200)
+    }
+    assert answers[96] == answers[None] == answers["auto"] == answers[200]
+
+
+@pytest.mark.skipif(not cpu_has_native_bf16(), reason="this CPU has no native bf16 (AVX512-BF16 or AMX)")
+def test_bf16_on_a_cpu_with_native_bf16_autocasts_and_keeps_fp32_weights(
+    model_dir: Path, xquad: list[Any]
+) -> None:
+    import torch
+
+    reader = _reader(model_dir, precision="bf16", device="cpu")
+    assert next(reader.model.parameters()).dtype == torch.float32 and reader.autocast_dtype == torch.bfloat16
+    fp32 = _reader(model_dir, device="cpu")
+    records = xquad[:40]
+    pairs = [r["question"] for r in records], [r["context"] for r in records]
+    got, expected = reader(*pairs, top_k=3), fp32(*pairs, top_k=3)
+    for answers, record in zip(got, records, strict=True):
+        assert len(answers) == 3
+        for answer in answers:
+            assert record["context"][answer.start : answer.end] == answer.text
+    # bf16 keeps 8 bits of mantissa: scores move a little, most best answers do not.
+    same = sum(a[0].text == b[0].text for a, b in zip(got, expected, strict=True))
+    assert same >= 0.8 * len(records)
+    for a, b in zip(got, expected, strict=True):
+        assert a[0].score == pytest.approx(b[0].score, abs=0.1 + 0.05 * abs(b[0].score))
+
+
+@pytest.mark.skipif(cpu_has_native_bf16(), reason="this CPU computes bf16 natively")
+def test_bf16_on_a_cpu_without_native_bf16_is_refused(model_dir: Path) -> None:
+    with pytest.raises(ConfigError, match="AVX512-BF16 or AMX"):
+        _reader(model_dir, precision="bf16", device="cpu")

@@ -8,7 +8,7 @@ only per-window candidates.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -82,6 +82,38 @@ class QADataCollator:
         return batch
 
 
+class LengthGroupedSampler(torch.utils.data.Sampler[int]):
+    """Training order in which each batch holds windows of similar length, drawn from a small random pool.
+
+    Each epoch the windows are shuffled, cut into pools of ``group_batches`` batches, and every pool is
+    sorted by length (longest first) before it is cut into batches, so a batch pads little. transformers'
+    own sampler sorts pools of up to 50 batches; a pool that large leaves batches less random (questions on
+    one context have windows of almost the same length, and end up together), and spanqa's fine-tuning
+    benchmark measured the trade-off (``docs/benchmarks.md``). The order depends only on ``seed`` and the
+    epoch (``set_epoch``, which ``Trainer`` calls), so a resumed run sees the same batches.
+    """
+
+    def __init__(self, lengths: Sequence[int], *, batch_size: int, group_batches: int, seed: int) -> None:
+        if batch_size < 1 or group_batches < 1:
+            raise ConfigError(f"batch_size and group_batches must be >= 1, got {batch_size}, {group_batches}")
+        self.lengths = np.asarray(lengths, dtype=np.int64)
+        self.pool = batch_size * group_batches
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __iter__(self) -> Iterator[int]:
+        order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.lengths))
+        pools = [order[i : i + self.pool] for i in range(0, len(order), self.pool)]
+        pools = [pool[np.argsort(-self.lengths[pool], kind="stable")] for pool in pools]
+        return iter(np.concatenate(pools).tolist() if pools else [])
+
+
 #: Padded tokens per forward pass on the CPU when the caller sets no budget ("auto"). Large CPU batches
 #: are slower per token, not faster: a batch of 32 windows of 384 tokens makes 75 MB feed-forward
 #: activations for a MiniLM (more for larger models) that spill out of the CPU caches, so one pass of 32
@@ -95,8 +127,10 @@ def resolve_batch_tokens(max_batch_tokens: int | Literal["auto"] | None, device:
     on a GPU; ``None`` is no budget anywhere; a number is that budget."""
     if max_batch_tokens == "auto":
         return CPU_BATCH_TOKENS if device.type == "cpu" else None
-    if max_batch_tokens is not None and (isinstance(max_batch_tokens, bool) or max_batch_tokens < 1):
-        raise ConfigError(f"max_batch_tokens must be a positive number, 'auto' or None, got {max_batch_tokens!r}")
+    if max_batch_tokens is None:
+        return None
+    if isinstance(max_batch_tokens, bool) or not isinstance(max_batch_tokens, int) or max_batch_tokens < 1:
+        raise ConfigError(f"max_batch_tokens must be an int >= 1, 'auto' or None, got {max_batch_tokens!r}")
     return max_batch_tokens
 
 
@@ -158,7 +192,7 @@ def stream_windows(
                     padding_side=features.padding_side,
                 )
                 inputs = {name: tensor.to(device) for name, tensor in inputs.items()}
-                if autocast_dtype is not None and device.type != "cpu":
+                if autocast_dtype is not None:
                     with torch.autocast(device_type=device.type, dtype=autocast_dtype):
                         outputs = model(**inputs)
                 else:

@@ -66,6 +66,14 @@ def _resolve_device(device: str | torch.device | None) -> torch.device:
     return resolved
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bf16 matrix products natively (AVX512-BF16 or AMX), so bf16 is faster
+    than fp32 there rather than emulated and slower."""
+    cpu = torch.cpu
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # private, so looked up defensively
+    return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
+
+
 def _check_text(value: Any, what: str) -> str:
     if not isinstance(value, str):
         raise DataError(f"{what} must be a string, got {type(value).__name__}")
@@ -89,7 +97,10 @@ class Reader:
             :data:`spanqa.batching.CPU_BATCH_TOKENS` (smaller passes are faster on a CPU) and leaves GPU
             passes at ``batch_size`` windows; ``None`` never caps.
         device: ``"cpu"``, ``"cuda"``, ``"mps"`` (default: CUDA when available).
-        precision: ``"fp16"``/``"bf16"`` cast the model on a GPU; ``"fp32"`` everywhere else.
+        precision: ``"fp16"``/``"bf16"`` cast the model on a GPU. On a CPU with native bf16 arithmetic
+            (AVX512-BF16 or AMX) ``"bf16"`` runs the matrix products in bf16 under ``torch.autocast``
+            (weights, layer norms and softmax stay fp32), about twice as fast as ``"fp32"``; see
+            ``docs/benchmarks.md`` for what it does to EM/F1.
     """
 
     def __init__(
@@ -113,13 +124,22 @@ class Reader:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
         self.device = _resolve_device(device)
         resolve_batch_tokens(max_batch_tokens, self.device)  # a bad value fails here, not at the first call
+        #: On the CPU reduced precision is autocast (see ``precision``); on a GPU the weights are cast.
+        self.autocast_dtype: torch.dtype | None = None
         if precision != "fp32" and self.device.type == "cpu":
-            raise ConfigError(f"precision {precision!r} needs a GPU; use 'fp32' on the CPU")
+            if precision == "fp16" or not cpu_has_native_bf16():
+                raise ConfigError(
+                    f"precision {precision!r} needs a GPU"
+                    + (", or a CPU with AVX512-BF16 or AMX for 'bf16'" if precision == "bf16" else "")
+                    + "; use 'fp32' on this CPU"
+                )
+            self.autocast_dtype = torch.bfloat16
         self.aligner = Aligner(
             tokenizer, max_length=max_length, stride=stride, max_question_tokens=max_question_tokens
         )
         self.tokenizer = tokenizer
-        self.model = model.to(self.device, dtype=_DTYPES[precision]).eval()
+        dtype = torch.float32 if self.autocast_dtype is not None else _DTYPES[precision]
+        self.model = model.to(self.device, dtype=dtype).eval()
         self.decoding = decoding or DecodingConfig.squad_v1()
         self.batch_size = batch_size
         self.max_batch_tokens = max_batch_tokens
@@ -182,6 +202,7 @@ class Reader:
             pad_token_id=int(self.tokenizer.pad_token_id or 0),
             batch_size=self.batch_size,
             max_batch_tokens=self.max_batch_tokens,
+            autocast_dtype=self.autocast_dtype,
             progress=self.progress,
             description="Reading",
         )
