@@ -8,7 +8,12 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spanqa.batching import CPU_BATCH_TOKENS, length_sorted_batches, resolve_batch_tokens
+from spanqa.batching import (
+    CPU_BATCH_TOKENS,
+    LengthGroupedSampler,
+    length_sorted_batches,
+    resolve_batch_tokens,
+)
 from spanqa.errors import ConfigError
 
 
@@ -49,3 +54,21 @@ def test_budget_resolution() -> None:
     for bad in (0, -5, True, "lots"):
         with pytest.raises(ConfigError, match="max_batch_tokens"):
             resolve_batch_tokens(bad, cpu)  # type: ignore[arg-type]
+
+
+def test_length_grouped_sampler_sorts_small_random_pools_and_depends_only_on_seed_and_epoch() -> None:
+    lengths = np.random.default_rng(1).integers(20, 384, size=203)
+    sampler = LengthGroupedSampler(lengths.tolist(), batch_size=4, group_batches=5, seed=42)
+    first = list(sampler)
+    assert sorted(first) == list(range(203)) and len(sampler) == 203
+    for pool in range(0, 203, 20):  # each pool of 5 batches of 4 is sorted, longest first
+        assert np.all(np.diff(lengths[first[pool : pool + 20]]) <= 0)
+    assert not np.all(np.diff(lengths[first]) <= 0), "pools, not the whole set, are sorted"
+    assert list(LengthGroupedSampler(lengths.tolist(), batch_size=4, group_batches=5, seed=42)) == first
+    sampler.set_epoch(1)
+    second = list(sampler)
+    assert second != first and sorted(second) == list(range(203))
+    sampler.set_epoch(0)
+    assert list(sampler) == first  # a resumed run replays the same epoch order
+    with pytest.raises(ConfigError, match="group_batches"):
+        LengthGroupedSampler([1, 2], batch_size=4, group_batches=0, seed=0)

@@ -13,6 +13,7 @@ import torch
 
 from model_factory import save_tiny_qa_model
 from spanqa import ConfigError, DataError, TokenizerError
+from spanqa.batching import LengthGroupedSampler
 from spanqa.data import load_records
 from spanqa.finetune import QAFineTuner, TrainingConfig, TrainingDivergedError
 from spanqa.models import DECODING_CONFIG_FILE, UntrainedHeadWarning
@@ -253,6 +254,7 @@ def test_seed_makes_the_new_qa_head_and_the_training_run_reproducible(
         heads.append(tuner.model.qa_outputs.weight.detach().clone())
         losses.append(tuner.train()["train_loss"])
     assert torch.equal(heads[0], heads[1]) and losses[0] == losses[1]
+    assert isinstance(tuner.trainer._get_train_sampler(), LengthGroupedSampler)  # spanqa's, not the Trainer's
     assert not torch.equal(heads[0], heads[2])
     torch.manual_seed(0)
     caller_rng = torch.random.get_rng_state()

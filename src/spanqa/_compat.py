@@ -18,19 +18,14 @@ def _training_argument_names() -> frozenset[str]:
     return frozenset(inspect.signature(TrainingArguments.__init__).parameters)
 
 
-def training_arguments(*, group_by_length: bool, warmup_ratio: float, **kwargs: Any) -> Any:
+def training_arguments(*, warmup_ratio: float, **kwargs: Any) -> Any:
     """Build ``transformers.TrainingArguments`` from options named the same on every version.
 
-    transformers 5 replaced ``group_by_length=True`` with ``train_sampling_strategy="group_by_length"``
-    and ``warmup_ratio`` with a float ``warmup_steps``; 4.5x has the older names.
+    transformers 5 replaced ``warmup_ratio`` with a float ``warmup_steps``; 4.5x has the older name.
     """
     from transformers import TrainingArguments
 
     names = _training_argument_names()
-    if "train_sampling_strategy" in names:
-        kwargs.setdefault("train_sampling_strategy", "group_by_length" if group_by_length else "random")
-    else:
-        kwargs["group_by_length"] = group_by_length
     if warmup_ratio:
         if "warmup_ratio" in names:
             kwargs["warmup_ratio"] = warmup_ratio

@@ -27,7 +27,7 @@ from transformers import PrinterCallback, Trainer, TrainerCallback
 
 from spanqa._compat import training_arguments
 from spanqa.align import Aligner, AlignmentReport, TrainFeatures
-from spanqa.batching import QADataCollator, stream_windows
+from spanqa.batching import LengthGroupedSampler, QADataCollator, stream_windows
 from spanqa.data import LoadedRecords, QARecord, Source, load_records
 from spanqa.decode import DecodingConfig, Prediction, SpanDecoder, tune_null_threshold
 from spanqa.errors import ConfigError, DataError, SpanQAError
@@ -72,6 +72,12 @@ class TrainingConfig:
     ``stride`` is the overlap between consecutive windows of a long context, in tokens (run_qa.py calls it
     ``doc_stride``). ``trainer_options`` passes any other ``transformers.TrainingArguments`` option through
     unchanged (for example ``{"gradient_accumulation_steps": 2}``).
+
+    ``group_by_length`` batches windows of similar length (each batch is padded only to its longest
+    window): every epoch the windows are shuffled, cut into pools of ``length_group_batches`` batches and
+    each pool sorted by length. Smaller pools give more random batches and more padding
+    (:class:`spanqa.batching.LengthGroupedSampler`). ``seed`` makes a run reproducible: it also seeds the
+    initialisation of a new QA head.
     """
 
     output_dir: str = "spanqa-model"
@@ -86,6 +92,7 @@ class TrainingConfig:
     stride: int = attrs.field(default=128, validator=attrs.validators.ge(0))
     max_question_tokens: int = attrs.field(default=64, validator=_positive)
     group_by_length: bool = True
+    length_group_batches: int = attrs.field(default=50, validator=_positive)
     precision: Precision = attrs.field(
         default="auto", validator=attrs.validators.in_(("auto", "fp32", "fp16", "bf16"))
     )
@@ -225,22 +232,28 @@ class QAFineTuner:
             "use_cpu": not (torch.cuda.is_available() or torch.backends.mps.is_available()),
         }
         options.update(config.trainer_options)
-        args = training_arguments(
-            group_by_length=config.group_by_length, warmup_ratio=config.warmup_ratio, **options
-        )
+        # Length grouping is spanqa's own sampler (SpanQATrainer); the Trainer's stays at its random default.
+        args = training_arguments(warmup_ratio=config.warmup_ratio, **options)
         collator = QADataCollator(
             pad_token_id=int(self.tokenizer.pad_token_id or 0),
             padding_side=self.aligner.padding_side,
         )
-        dataset = train_features.to_dataset()
-        dataset = dataset.add_column("length", [len(ids) for ids in train_features.input_ids])
+        sampler = None
+        if config.group_by_length:
+            sampler = LengthGroupedSampler(
+                train_features.lengths.tolist(),
+                batch_size=args.train_batch_size * args.gradient_accumulation_steps,
+                group_batches=config.length_group_batches,
+                seed=args.data_seed if args.data_seed is not None else args.seed,
+            )
         trainer = SpanQATrainer(
             model=self.model,
             args=args,
-            train_dataset=dataset,
-            data_collator=collator,  # it pads the model inputs and labels, ignoring the sampler's "length"
+            train_dataset=train_features.to_dataset(),
+            data_collator=collator,
             processing_class=self.tokenizer,
             callbacks=[*self.callbacks, _FiniteWeightsGuard()],
+            length_sampler=sampler,
         )
         if trainer.pop_callback(PrinterCallback) is not None:  # progress off: logs go to stderr, not stdout
             trainer.add_callback(_StderrLogPrinter())
@@ -486,11 +499,22 @@ def _last_checkpoint(output_dir: str) -> str:
 
 
 class SpanQATrainer(Trainer):
-    """``Trainer`` that stops with a clear error when the loss stops being finite.
+    """``Trainer`` that stops with a clear error when the loss stops being finite, and takes spanqa's
+    length-grouped sampler.
 
-    It overrides only ``training_step``. The check runs before the optimizer step, so the weights (and
-    every checkpoint already written) are still the last good ones when the error is raised.
+    It overrides only ``training_step`` and ``_get_train_sampler``. The loss check runs before the
+    optimizer step, so the weights (and every checkpoint already written) are still the last good ones
+    when the error is raised.
     """
+
+    def __init__(self, *args: Any, length_sampler: LengthGroupedSampler | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.length_sampler = length_sampler
+
+    def _get_train_sampler(self, train_dataset: Any = None) -> Any:
+        if self.length_sampler is not None and (train_dataset is None or train_dataset is self.train_dataset):
+            return self.length_sampler
+        return super()._get_train_sampler(train_dataset)
 
     def training_step(self, model: Any, inputs: Any, num_items_in_batch: Any = None) -> torch.Tensor:
         loss: torch.Tensor = super().training_step(model, inputs, num_items_in_batch)
