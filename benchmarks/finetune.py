@@ -11,12 +11,15 @@ warm-up 10 %, weight decay 0.01, seed 42, max_length 384, stride 128) and evalua
 * spanqa: ``QAFineTuner`` (dynamic padding, length-grouped batches, streamed evaluation through the
   exact ``SpanDecoder``).
 
-Each step runs in a fresh process (so peak RSS is that step's own) in this order: train run_qa, train
-spanqa, evaluate run_qa, evaluate spanqa. Scores come from ``spanqa.metrics`` (identical to the official
-SQuAD script). The Markdown table is printed and written to ``benchmarks/results/finetune.md``.
+Each step runs in a fresh process (so peak RSS is that step's own) in this order: train and evaluate
+spanqa, then train and evaluate run_qa; with ``--ablation``, spanqa is also trained with other batching
+options (``VARIANTS``: random batches; pools of 50 batches, as transformers' own length-grouped sampler)
+to show what batch composition does to speed and accuracy. Both arms start from the same QA head (seeded
+with 42). Scores come from ``spanqa.metrics`` (identical to the official SQuAD script). The Markdown table
+is printed and written to ``benchmarks/results/finetune.md``.
 
-Run from the repository root: ``python benchmarks/finetune.py`` (about 30 minutes on 2 CPU cores);
-``--train-samples 64 --epochs 1 --eval-samples 100`` for a quick check.
+Run from the repository root: ``python benchmarks/finetune.py`` (about 40 minutes on 2 CPU cores, 15 more
+for each ablation arm); ``--train-samples 64 --epochs 1 --eval-samples 100`` for a quick check.
 """
 
 from __future__ import annotations
@@ -183,12 +186,25 @@ def eval_run_qa(args: argparse.Namespace) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------- spanqa arm
 
 
-def _tuner(model: Path, args: argparse.Namespace, *, group_by_length: bool = True, **data: Any) -> Any:
+#: spanqa arms: "spanqa" is TrainingConfig's defaults; the others (--ablation) change one batching option.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "spanqa": {},
+    "spanqa-random": {"group_by_length": False},
+    "spanqa-pool50": {"length_group_batches": 50},
+}
+VARIANT_LABELS = {
+    "spanqa": "default: length-grouped pools of `length_group_batches` batches",
+    "spanqa-random": "`group_by_length=False` (random batches, dynamic padding)",
+    "spanqa-pool50": "`length_group_batches=50` (pools as large as transformers' sampler)",
+}
+
+
+def _tuner(model: Path, args: argparse.Namespace, variant: str = "spanqa", **data: Any) -> Any:
     from spanqa.finetune import QAFineTuner, TrainingConfig
     from spanqa.models import UntrainedHeadWarning
 
     config = TrainingConfig(
-        output_dir=str(WORK / "spanqa-checkpoints"),
+        output_dir=str(WORK / f"{variant}-checkpoints"),
         num_train_epochs=args.epochs,
         learning_rate=SETTINGS["lr"],
         per_device_train_batch_size=SETTINGS["batch"],
@@ -198,23 +214,23 @@ def _tuner(model: Path, args: argparse.Namespace, *, group_by_length: bool = Tru
         seed=SETTINGS["seed"],
         max_length=SETTINGS["max_length"],
         stride=SETTINGS["stride"],
-        group_by_length=group_by_length,
         progress=False,
         logging_steps=50,
         save_steps=100_000,
+        **VARIANTS[variant],
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UntrainedHeadWarning)
         return QAFineTuner(model, config=config, **data)
 
 
-def train_spanqa(args: argparse.Namespace, *, group_by_length: bool = True) -> dict[str, Any]:
+def train_spanqa(args: argparse.Namespace, variant: str = "spanqa") -> dict[str, Any]:
     train = records(args.data / "squadshifts-new_wiki-v1.0.json", args.train_samples)
-    tuner = _tuner(encoder_dir(), args, group_by_length=group_by_length, train_data=train)
+    tuner = _tuner(encoder_dir(), args, variant, train_data=train)
     started = time.perf_counter()
     metrics = tuner.train()
     seconds = time.perf_counter() - started
-    tuner.save(WORK / ("spanqa-model" if group_by_length else "spanqa-random-model"))
+    tuner.save(WORK / f"{variant}-model")
     return {
         "train_seconds": seconds,
         "windows": len(tuner.train_features),
@@ -224,9 +240,9 @@ def train_spanqa(args: argparse.Namespace, *, group_by_length: bool = True) -> d
     }
 
 
-def eval_spanqa(args: argparse.Namespace, *, group_by_length: bool = True) -> dict[str, Any]:
+def eval_spanqa(args: argparse.Namespace, variant: str = "spanqa") -> dict[str, Any]:
     dev = records(args.data / "xquad.en.json", args.eval_samples)
-    tuner = _tuner(WORK / ("spanqa-model" if group_by_length else "spanqa-random-model"), args)
+    tuner = _tuner(WORK / f"{variant}-model", args, variant)
     started = time.perf_counter()
     result = tuner.evaluate(dev, progress=False)
     return {
@@ -238,16 +254,12 @@ def eval_spanqa(args: argparse.Namespace, *, group_by_length: bool = True) -> di
     }
 
 
-STEPS = {
-    "train-spanqa": train_spanqa,
-    "eval-spanqa": eval_spanqa,
-    "train-runqa": train_run_qa,
-    "eval-runqa": eval_run_qa,
-    # Ablation (--ablation): spanqa with random batches instead of length-grouped ones.
-    "train-spanqa-random": lambda args: train_spanqa(args, group_by_length=False),
-    "eval-spanqa-random": lambda args: eval_spanqa(args, group_by_length=False),
-}
+STEPS: dict[str, Any] = {"train-runqa": train_run_qa, "eval-runqa": eval_run_qa}
+for _variant in VARIANTS:
+    STEPS[f"train-{_variant}"] = lambda args, v=_variant: train_spanqa(args, v)
+    STEPS[f"eval-{_variant}"] = lambda args, v=_variant: eval_spanqa(args, v)
 MAIN_STEPS = ("train-spanqa", "eval-spanqa", "train-runqa", "eval-runqa")
+ABLATION_STEPS = tuple(f"{step}-{v}" for v in VARIANTS if v != "spanqa" for step in ("train", "eval"))
 
 
 def table(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
@@ -292,6 +304,21 @@ def table(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
         f"run_qa-style evaluation: forward {r['forward_seconds']:.1f} s, utils_qa-style decoding "
         f"{r['decode_seconds']:.2f} s over {r['eval_windows']:,} windows.",
     ]
+    ran = [v for v in VARIANTS if f"train-{v}" in results and f"eval-{v}" in results]
+    if len(ran) > 1:
+        lines += [
+            "",
+            "Batching ablation (same data, settings and seed; only the batching option differs):",
+            "",
+            "| spanqa batching | training wall time (s) | ratio to run_qa-style | EM | F1 |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for variant in ran:
+            v = {**results[f"train-{variant}"], **results[f"eval-{variant}"]}
+            lines.append(
+                f"| {VARIANT_LABELS[variant]} | {v['train_seconds']:.0f} | "
+                f"{v['train_seconds'] / r['train_seconds']:.2f}x | {v['exact']:.2f} | {v['f1']:.2f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -305,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=float, default=2.0)
     parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
     parser.add_argument(
-        "--ablation", action="store_true", help="also train spanqa with random (not length-grouped) batches"
+        "--ablation", action="store_true", help="also train spanqa with other batching options (VARIANTS)"
     )
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument(
@@ -330,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, Any]] = (
         json.loads(record.read_text()) if args.reuse and record.exists() else {}
     )
-    steps = [*MAIN_STEPS, *(("train-spanqa-random", "eval-spanqa-random") if args.ablation else ())]
+    steps = [*MAIN_STEPS, *(ABLATION_STEPS if args.ablation else ())]
     for step in steps:
         if step in results:
             continue

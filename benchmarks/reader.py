@@ -10,8 +10,11 @@ settings, ``benchmarks/_work/finetune/spanqa-model``; any model directory with `
 
 with the same window settings (max_length 384, overlap 128) and answer-length cap (30 tokens), at batch size
 1 (one call per question) and 32 (all questions in one call). Reported: questions/s, EM/F1 (spanqa.metrics,
-identical to the official script) and how often both give the same answer text. The Markdown table is
-printed and written to ``benchmarks/results/reader.md``.
+identical to the official script) and how often both give the same answer text. Extra rows at batch 32:
+the Reader without its CPU token budget (``max_batch_tokens=None``: 32 windows a pass, as before), and, on a
+CPU with native bf16 (AVX512-BF16 or AMX; ``--no-bf16`` skips them), the pipeline with
+``torch_dtype=torch.bfloat16`` and the Reader with ``precision="bf16"``. The Markdown table is printed and
+written to ``benchmarks/results/reader.md``.
 
 Run from the repository root: ``python benchmarks/reader.py`` (a few minutes on 2 CPU cores).
 """

@@ -77,6 +77,10 @@ def test_train_evaluate_predict_score_round_trip(
         == 0
     )
     assert json.loads(from_file.read_text()) == json.loads(predictions.read_text())
+    budgeted = tmp_path / "pred3.json"  # smaller forward passes: other batches, the same answers
+    command = ["predict", "--model", str(model), "--data", str(dev), "--output", str(budgeted), *SMALL[:-1]]
+    assert main([*command, "--max_batch_tokens", "100", "--precision", "fp32"]) == 0
+    assert json.loads(budgeted.read_text()) == json.loads(predictions.read_text())
 
     record = load_records(dev).records[0]
     assert (
@@ -107,6 +111,13 @@ def test_bad_arguments_exit_2_with_one_line(tiny_model: Path, capsys: pytest.Cap
     assert "either --question" in capsys.readouterr().err
     assert main(["evaluate", "--model", "./no-such-model", "--data", "x.json"]) == 2
     assert "does not exist" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stopped:
+        main(["predict", "--model", str(tiny_model), "--data", "x.json", "--max_batch_tokens", "lots"])
+    assert stopped.value.code == 2 and "expected a number, 'auto' or 'none'" in capsys.readouterr().err
+    assert main(["predict", "--model", str(tiny_model), "--data", "x.json", "--max_batch_tokens", "0"]) == 2
+    assert "max_batch_tokens must be" in capsys.readouterr().err
+    assert main(["predict", "--model", str(tiny_model), "--data", "x.json", "--precision", "fp16"]) == 2
+    assert "needs a GPU" in capsys.readouterr().err
 
 
 def test_train_resume_flag_and_unwritable_output(

@@ -87,10 +87,12 @@ class LengthGroupedSampler(torch.utils.data.Sampler[int]):
 
     Each epoch the windows are shuffled, cut into pools of ``group_batches`` batches, and every pool is
     sorted by length (longest first) before it is cut into batches, so a batch pads little. transformers'
-    own sampler sorts pools of up to 50 batches; a pool that large leaves batches less random (questions on
-    one context have windows of almost the same length, and end up together), and spanqa's fine-tuning
-    benchmark measured the trade-off (``docs/benchmarks.md``). The order depends only on ``seed`` and the
-    epoch (``set_epoch``, which ``Trainer`` calls), so a resumed run sees the same batches.
+    own sampler sorts pools of up to 50 batches: its batches are nearly uniform in length (and questions
+    on one context, whose windows have almost the same length, land together), and on spanqa's fine-tuning
+    benchmark that cost 1.6 EM / 2.3 F1 against random batches padded to 384, while pools of 8 batches
+    scored above them at about 9% more padded tokens than pools of 50 (``docs/benchmarks.md``). The order
+    depends only on ``seed`` and the epoch (``set_epoch``, which ``Trainer`` calls), so a resumed run sees
+    the same batches.
     """
 
     def __init__(self, lengths: Sequence[int], *, batch_size: int, group_batches: int, seed: int) -> None:

@@ -92,7 +92,7 @@ class TrainingConfig:
     stride: int = attrs.field(default=128, validator=attrs.validators.ge(0))
     max_question_tokens: int = attrs.field(default=64, validator=_positive)
     group_by_length: bool = True
-    length_group_batches: int = attrs.field(default=50, validator=_positive)
+    length_group_batches: int = attrs.field(default=8, validator=_positive)
     precision: Precision = attrs.field(
         default="auto", validator=attrs.validators.in_(("auto", "fp32", "fp16", "bf16"))
     )

@@ -32,10 +32,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_option(parser, "output", metavar="FILE", help="with --data: write predictions here (default: stdout)")
     add_option(parser, "top_k", type=int, default=1, metavar="K", help="answers per question (default: 1)")
     add_window_options(parser)
-    add_option(parser, "batch_size", type=int, default=32, metavar="N", help="(default: %(default)s)")
+    add_option(
+        parser,
+        "batch_size",
+        type=int,
+        default=32,
+        metavar="N",
+        help="windows per forward pass, at most (default: %(default)s)",
+    )
+    add_option(
+        parser,
+        "max_batch_tokens",
+        type=_batch_tokens,
+        default="auto",
+        metavar="N",
+        help="padded tokens per forward pass, at most: a number, 'none', or 'auto' (3072 on the CPU, no cap "
+        "on a GPU; the default)",
+    )
     add_option(parser, "device", metavar="DEVICE", help="cpu, cuda or mps (default: cuda when available)")
+    add_option(
+        parser,
+        "precision",
+        choices=("fp32", "fp16", "bf16"),
+        default="fp32",
+        help="fp16/bf16 on a GPU; bf16 also on a CPU with AVX512-BF16 or AMX (default: %(default)s)",
+    )
     add_option(parser, "json", action="store_true", help="print machine-readable JSON")
     add_decoding_options(parser)
+
+
+def _batch_tokens(value: str) -> int | str | None:
+    if value in ("auto", "none"):
+        return None if value == "none" else "auto"
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, 'auto' or 'none', got {value!r}") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,7 +85,9 @@ def run(args: argparse.Namespace) -> int:
         stride=args.doc_stride,
         max_question_tokens=args.max_question_tokens,
         batch_size=args.batch_size,
+        max_batch_tokens=args.max_batch_tokens,
         device=args.device,
+        precision=args.precision,
     )
     reader.decoding = decoding_config(args, reader.decoding)
     if single:
