@@ -73,7 +73,7 @@ def run_pipeline(
     if python is None:
         return {"error": why}
     WORK.mkdir(parents=True, exist_ok=True)
-    data, worker, out = WORK / "records.json", WORK / "pipeline_worker.py", WORK / "pipeline.json"
+    data, worker, out = WORK / "records.json", WORK / "pipeline_worker.py", WORK / f"pipeline-{dtype}.json"
     data.write_text(json.dumps([{k: r[k] for k in ("id", "question", "context")} for r in records]))
     worker.write_text(PIPELINE_WORKER)
     command = [str(python), str(worker), str(model), str(data), str(out), str(CAP), str(MAX_LENGTH)]

@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_batch_tokens,
         default="auto",
         metavar="N",
-        help="padded tokens per forward pass, at most: a number, 'none', or 'auto' (3072 on the CPU, no cap "
+        help="padded tokens per forward pass, at most: a number, 'none', or 'auto' (2048 on the CPU, no cap "
         "on a GPU; the default)",
     )
     add_option(parser, "device", metavar="DEVICE", help="cpu, cuda or mps (default: cuda when available)")
