@@ -99,7 +99,7 @@ class Reader:
         device: ``"cpu"``, ``"cuda"``, ``"mps"`` (default: CUDA when available).
         precision: ``"fp16"``/``"bf16"`` cast the model on a GPU. On a CPU with native bf16 arithmetic
             (AVX512-BF16 or AMX) ``"bf16"`` runs the matrix products in bf16 under ``torch.autocast``
-            (weights, layer norms and softmax stay fp32), about twice as fast as ``"fp32"``; see
+            (weights, layer norms and softmax stay fp32), about 1.6x as fast as ``"fp32"``; see
             ``docs/benchmarks.md`` for what it does to EM/F1.
     """
 
