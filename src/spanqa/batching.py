@@ -119,7 +119,7 @@ class LengthGroupedSampler(torch.utils.data.Sampler[int]):
 #: Padded tokens per forward pass on the CPU when the caller sets no budget ("auto"). Large CPU batches
 #: are slower per token, not faster: a pass of 32 windows of 384 tokens makes 75 MB feed-forward
 #: activations for a MiniLM (more for larger models) that spill out of the CPU caches. On 2 cores, passes
-#: of 1,536-3,072 tokens answered 10-23% more XQuAD questions per second than passes of 32 windows
+#: of 1,536-3,072 tokens answered 3-23% more XQuAD questions per second than passes of 32 windows
 #: (interleaved runs; benchmarks/reader.py has the full-set figure). GPUs want the biggest batch that
 #: fits, so there "auto" means no budget.
 CPU_BATCH_TOKENS = 2048
