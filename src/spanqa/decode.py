@@ -253,6 +253,41 @@ class DecodingConfig:
             raise ConfigError(f"options.{strategy}: {error}") from error
         return attrs.evolve(self, options={**self.options, strategy: updated})
 
+    def with_strategy(
+        self,
+        strategy: str,
+        options: Any = None,
+        *,
+        plugin_manager: pluggy.PluginManager | None = None,
+    ) -> DecodingConfig:
+        """A copy that also uses ``strategy``, with ``options`` (an ``Options`` object, or a dict of
+        overrides: of the current options when the strategy is used already, else of its defaults; ``None``
+        changes nothing of a used strategy). A new strategy goes before ``null-answer``, so the null
+        decision sees its scores, else last; one already used keeps its place.
+        """
+        names = self.strategies
+        if strategy in names:
+            if options is None:
+                return self
+            if isinstance(options, Mapping):
+                return self.with_options(strategy, **options)
+        else:
+            last = (
+                names.index(NULL_ANSWER) if NULL_ANSWER in names and strategy != NULL_ANSWER else len(names)
+            )
+            names = (*names[:last], strategy, *names[last:])
+        given: dict[str, Any] = dict(self.options)
+        if options is not None:
+            given[strategy] = options
+        return DecodingConfig.compose(names, given, plugin_manager=plugin_manager)
+
+    def without_strategy(self, strategy: str) -> DecodingConfig:
+        """A copy without ``strategy`` (this config when it does not use it)."""
+        if strategy not in self.strategies:
+            return self
+        kept = tuple(name for name in self.strategies if name != strategy)
+        return attrs.evolve(self, strategies=kept, options={name: self.options[name] for name in kept})
+
     def with_null_threshold(self, threshold: float) -> DecodingConfig:
         """A copy predicting null iff ``null_score - best_span_score > threshold``."""
         if NULL_ANSWER not in self.options:

@@ -171,15 +171,12 @@ class Reader:
         if top_k < 1:
             raise ConfigError(f"top_k must be >= 1, got {top_k}")
         config = self.decoding
-        if handle_impossible and NULL_ANSWER not in config.strategies:
-            config = DecodingConfig.compose(
-                (*config.strategies, NULL_ANSWER), {name: config.options[name] for name in config.strategies}
-            )
-        elif handle_impossible is False and NULL_ANSWER in config.strategies:
-            kept = tuple(name for name in config.strategies if name != NULL_ANSWER)
-            config = DecodingConfig.compose(kept, {name: config.options[name] for name in kept})
+        if handle_impossible:
+            config = config.with_strategy(NULL_ANSWER)
+        elif handle_impossible is False:
+            config = config.without_strategy(NULL_ANSWER)
         if max_answer_length is not None:
-            config = config.with_options("length-capped", max_answer_length=max_answer_length)
+            config = config.with_strategy("length-capped", {"max_answer_length": max_answer_length})
         if N_BEST in config.strategies and (config.n_best_size or 0) < top_k:
             config = config.with_options(N_BEST, n_best_size=top_k)
         return config

@@ -62,7 +62,8 @@ __all__ = [
     "random_logits",
 ]
 
-#: The built-in strategies, in the standard SQuAD 2.0 order.
+#: The built-in strategies of the standard SQuAD 2.0 composition, in its order (what the contract composes
+#: a strategy with; ``same-text`` is an optional re-ranker, checked on its own).
 BUILTINS: tuple[str, ...] = ("length-capped", "n-best", "null-answer")
 _WORDS = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "mu", "rho")
 

@@ -5,9 +5,9 @@ Import what a plugin needs from here::
     from spanqa.hookspecs import hookimpl
     from spanqa.strategies import CandidateTable, SearchPlan, Strategy
 
-The built-in strategies live in their own modules (``length_capped``, ``n_best``, ``null_answer``) and
-are registered through the ``spanqa_register_strategies`` hook exactly like third-party ones; importing
-this package registers nothing.
+The built-in strategies live in their own modules (``length_capped``, ``n_best``, ``null_answer``,
+``same_text``) and are registered through the ``spanqa_register_strategies`` hook exactly like
+third-party ones; importing this package registers nothing.
 """
 
 from __future__ import annotations
