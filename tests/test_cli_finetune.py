@@ -82,6 +82,16 @@ def test_train_evaluate_predict_score_round_trip(
     assert main([*command, "--max_batch_tokens", "100", "--precision", "fp32"]) == 0
     assert json.loads(budgeted.read_text()) == json.loads(predictions.read_text())
 
+    # --same_text on: added before null-answer, and the Reader still answers as the evaluation does.
+    merged_eval, merged_pred = tmp_path / "same-eval.json", tmp_path / "same-pred.json"
+    command = ["evaluate", "--model", str(model), "--data", str(dev), "--same_text", "on", *SMALL]
+    assert main([*command, "--predictions_file", str(merged_eval), "--json"]) == 0
+    strategies = json.loads(capsys.readouterr().out)["decoding"]["strategies"]
+    assert strategies == ["length-capped", "n-best", "same-text", "null-answer"]
+    command = ["predict", "--model", str(model), "--data", str(dev), "--same-text", "on", *SMALL[:-1]]
+    assert main([*command, "--output", str(merged_pred)]) == 0
+    assert json.loads(merged_pred.read_text()) == json.loads(merged_eval.read_text())
+
     record = load_records(dev).records[0]
     assert (
         main(
@@ -157,3 +167,24 @@ def test_demo_end_to_end_on_real_data(tmp_path: Path, capsys: pytest.CaptureFixt
     assert result["eval"]["total"] == 200
     assert result["eval"]["f1"] > 10.0  # an untrained head scores about 2-7 F1 on these questions
     assert (out / "model" / "model.safetensors").is_file()
+
+
+def test_command_line_decoding_options_keep_the_saved_strategies() -> None:
+    """--version_2_with_negative and the other decoding options change a saved composition in place
+    (a plugin's strategy in it survives), adding a strategy the saved config lacks."""
+    import argparse
+
+    from spanqa import DecodingConfig
+    from spanqa.commands._options import add_decoding_options, decoding_config
+
+    parser = argparse.ArgumentParser()
+    add_decoding_options(parser)
+    saved = DecodingConfig.compose(["n-best", "same-text"], {"n-best": {"n_best_size": 7}})
+    args = parser.parse_args(["--version_2_with_negative", "--max_answer_length", "12"])
+    config = decoding_config(args, saved)
+    assert config.strategies == ("n-best", "same-text", "length-capped", "null-answer")
+    assert (config.max_answer_length, config.n_best_size, config.null_threshold) == (12, 7, 0.0)
+    assert decoding_config(parser.parse_args(["--same_text", "off"]), saved).strategies == ("n-best",)
+    fresh = decoding_config(parser.parse_args(["--same-text", "on"]))
+    assert fresh.strategies == ("length-capped", "n-best", "same-text")
+    assert decoding_config(parser.parse_args([]), saved) is saved

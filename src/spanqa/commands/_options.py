@@ -66,6 +66,14 @@ def add_decoding_options(parser: argparse.ArgumentParser) -> None:
     )
     add_option(
         parser,
+        "same_text",
+        choices=("on", "off"),
+        default=None,
+        help="'on': one answer per text, ranked by the summed probability of all its spans (the same-text "
+        "strategy); 'off': rank single spans (default: as saved with the model, else off)",
+    )
+    add_option(
+        parser,
         "null_score_diff_threshold",
         type=float,
         default=None,
@@ -108,14 +116,16 @@ def decoding_config(args: argparse.Namespace, saved: Any = None, *, squad_v2: bo
     config = saved
     if config is None:
         config = DecodingConfig.squad_v2() if wants_v2 else DecodingConfig.squad_v1()
-    elif wants_v2 and config.null_threshold is None:
-        config = DecodingConfig.squad_v2(
-            max_answer_length=config.max_answer_length or 30, n_best_size=config.n_best_size or 20
-        )
+    elif wants_v2:
+        config = config.with_strategy("null-answer")  # the saved strategies stay, in their order
     if args.max_answer_length is not None:
-        config = config.with_options("length-capped", max_answer_length=args.max_answer_length)
+        config = config.with_strategy("length-capped", {"max_answer_length": args.max_answer_length})
     if args.n_best_size is not None:
-        config = config.with_options("n-best", n_best_size=args.n_best_size)
+        config = config.with_strategy("n-best", {"n_best_size": args.n_best_size})
+    if args.same_text == "off":
+        config = config.without_strategy("same-text")
+    elif args.same_text == "on":
+        config = config.with_strategy("same-text")
     if args.null_score_diff_threshold is not None:
         config = config.with_null_threshold(args.null_score_diff_threshold)
     return config
