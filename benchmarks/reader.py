@@ -11,7 +11,8 @@ settings, ``benchmarks/_work/finetune/spanqa-model``; any model directory with `
 with the same window settings (max_length 384, overlap 128) and answer-length cap (30 tokens), at batch size
 1 (one call per question) and 32 (all questions in one call). Reported: questions/s, EM/F1 (spanqa.metrics,
 identical to the official script) and how often both give the same answer text. Extra rows at batch 32:
-the Reader without its CPU token budget (``max_batch_tokens=None``: 32 windows a pass, as before), and, on a
+the Reader without its CPU token budget (``max_batch_tokens=None``: 32 windows a pass, as before), the Reader
+with the ``same-text`` strategy (one answer per text, by the summed probability of its spans), and, on a
 CPU with native bf16 (AVX512-BF16 or AMX; ``--no-bf16`` skips them), the pipeline with
 ``torch_dtype=torch.bfloat16`` and the Reader with ``precision="bf16"``. The Markdown table is printed and
 written to ``benchmarks/results/reader.md``.
@@ -103,6 +104,17 @@ def run_reader(model: Path, records: list[Any], batch1: bool = True, **options: 
     return result
 
 
+def same_text_decoding(model: Path) -> Any:
+    """The model's saved decoding config (else SQuAD v1) plus ``same-text``: one answer per text, ranked by
+    the summed probability of its spans."""
+    from spanqa import DecodingConfig
+    from spanqa.models import DECODING_CONFIG_FILE
+
+    saved = model / DECODING_CONFIG_FILE
+    config = DecodingConfig.load(saved) if saved.is_file() else DecodingConfig.squad_v1()
+    return config.with_strategy("same-text")
+
+
 def main(argv: list[str] | None = None) -> int:
     import torch
     import transformers
@@ -144,6 +156,13 @@ def main(argv: list[str] | None = None) -> int:
         (
             "spanqa Reader, `max_batch_tokens=None` (32 windows a pass)",
             run_reader(args.model, records, False, max_batch_tokens=None),
+        )
+    )
+    say("spanqa Reader with same-text")
+    rows.append(
+        (
+            "spanqa Reader + `same-text` strategy",
+            run_reader(args.model, records, False, decoding=same_text_decoding(args.model)),
         )
     )
     if bf16:
