@@ -212,19 +212,17 @@ def main(argv: list[str] | None = None) -> int:
 
     bf16 = cpu_has_native_bf16() and not args.no_bf16
 
-    version = f"transformers {transformers.__version__}"
+    reader_label = f"spanqa Reader (transformers {transformers.__version__})"
+    same_text_label = "spanqa Reader + `same-text` strategy"
     decoding = same_text_decoding(args.model)
     jobs: list[tuple[str, Callable[[], dict[str, Any]]]] = [
         (PIPELINE, lambda: run_pipeline(args.model, records, threads)),
-        (f"spanqa Reader ({version})", lambda: run_reader(args.model, records)),
+        (reader_label, lambda: run_reader(args.model, records)),
         (
             "spanqa Reader, `max_batch_tokens=None` (32 windows a pass)",
             lambda: run_reader(args.model, records, False, max_batch_tokens=None),
         ),
-        (
-            "spanqa Reader + `same-text` strategy",
-            lambda: run_reader(args.model, records, False, decoding=decoding),
-        ),
+        (same_text_label, lambda: run_reader(args.model, records, False, decoding=decoding)),
     ]
     if bf16:
         jobs += [
@@ -250,8 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             for key in ("batch1_seconds", "batch32_seconds"):
                 if key in result:
                     best[key] = min(best[key], result[key])
-    pipe, ours = results[PIPELINE], results[jobs[1][0]]
-    same_text = results[jobs[3][0]]
+    pipe, ours, same_text = results[PIPELINE], results[reader_label], results[same_text_label]
     rows = [
         (f"transformers {result['version']} pipeline" if label == PIPELINE else label, result)
         for label, result in results.items()

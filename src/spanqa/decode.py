@@ -272,9 +272,7 @@ class DecodingConfig:
             if isinstance(options, Mapping):
                 return self.with_options(strategy, **options)
         else:
-            last = (
-                names.index(NULL_ANSWER) if NULL_ANSWER in names and strategy != NULL_ANSWER else len(names)
-            )
+            last = names.index(NULL_ANSWER) if NULL_ANSWER in names else len(names)
             names = (*names[:last], strategy, *names[last:])
         given: dict[str, Any] = dict(self.options)
         if options is not None:
