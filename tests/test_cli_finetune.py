@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -82,13 +83,17 @@ def test_train_evaluate_predict_score_round_trip(
     assert main([*command, "--max_batch_tokens", "100", "--precision", "fp32"]) == 0
     assert json.loads(budgeted.read_text()) == json.loads(predictions.read_text())
 
-    # --same_text on: added before null-answer, and the Reader still answers as the evaluation does.
+    # --same_text on: added before null-answer. The null threshold evaluate tunes for it differs from the
+    # one saved for span ranking, so it is saved with the composition (a copy of the model); the Reader
+    # then answers as the evaluation did, same-text included without asking again.
+    same_model = tmp_path / "same-text-model"
+    shutil.copytree(model, same_model)
     merged_eval, merged_pred = tmp_path / "same-eval.json", tmp_path / "same-pred.json"
-    command = ["evaluate", "--model", str(model), "--data", str(dev), "--same_text", "on", *SMALL]
-    assert main([*command, "--predictions_file", str(merged_eval), "--json"]) == 0
+    command = ["evaluate", "--model", str(same_model), "--data", str(dev), "--same_text", "on", *SMALL]
+    assert main([*command, "--predictions_file", str(merged_eval), "--save_threshold", "--json"]) == 0
     strategies = json.loads(capsys.readouterr().out)["decoding"]["strategies"]
     assert strategies == ["length-capped", "n-best", "same-text", "null-answer"]
-    command = ["predict", "--model", str(model), "--data", str(dev), "--same-text", "on", *SMALL[:-1]]
+    command = ["predict", "--model", str(same_model), "--data", str(dev), *SMALL[:-1]]
     assert main([*command, "--output", str(merged_pred)]) == 0
     assert json.loads(merged_pred.read_text()) == json.loads(merged_eval.read_text())
 
