@@ -16,6 +16,7 @@ import torch
 
 from spanqa.errors import ConfigError
 from spanqa.features import EvalFeatures, PaddingSide
+from spanqa.onednn import onednn_linears
 
 if TYPE_CHECKING:
     from spanqa.decode import DecodeStream
@@ -168,6 +169,7 @@ def stream_windows(
     max_batch_tokens: int | Literal["auto"] | None = "auto",
     progress: bool | None = None,
     autocast_dtype: torch.dtype | None = None,
+    onednn: bool = True,
     description: str = "Evaluating",
 ) -> None:
     """Run ``model`` over every window of ``features`` and feed the logits to ``stream`` batch by batch.
@@ -176,6 +178,8 @@ def stream_windows(
     (and dropped) before the next batch runs, so memory does not grow with the number of windows.
     A batch holds at most ``batch_size`` windows and ``max_batch_tokens`` padded tokens (see
     :func:`resolve_batch_tokens`). ``progress=None`` shows a bar only for more than a few batches.
+    ``onednn`` runs fp32 CPU linear layers through oneDNN with packed weights
+    (``spanqa.onednn.onednn_linears``: forward pass 1.17-1.37x as fast on the benchmark CPU).
     """
     from tqdm.auto import tqdm
 
@@ -187,7 +191,7 @@ def stream_windows(
     if was_training:  # toggling walks every module: skip it when the model is already in eval mode
         model.eval()
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), onednn_linears(model, onednn and autocast_dtype is None):
             for indices in tqdm(batches, desc=description, unit="batch", disable=not show):
                 inputs, _ = pad_batch(
                     features.model_inputs(indices.tolist()),
