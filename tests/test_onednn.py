@@ -41,6 +41,21 @@ def test_repacked_after_a_weight_changes() -> None:
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
 
 
+def test_a_replaced_weight_is_packed_anew_and_autocast_inside_the_block_is_honoured() -> None:
+    model = _model().eval()
+    inputs = torch.randn(4, 16)
+    with torch.inference_mode(), onednn_linears(model):
+        model(inputs)
+    model[0].weight = torch.nn.Parameter(torch.randn(32, 16))  # a new tensor, version 0 again
+    with torch.inference_mode():
+        expected = model(inputs)
+        with onednn_linears(model):
+            got = model(inputs)
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                assert model(inputs).dtype == torch.bfloat16  # autocast's bf16 linear, not the fp32 one
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+
+
 def test_disabled_bf16_and_subclassed_layers_are_left_alone() -> None:
     class Custom(torch.nn.Linear):
         def forward(self, inputs: torch.Tensor) -> torch.Tensor:

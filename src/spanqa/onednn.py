@@ -22,10 +22,11 @@ from contextlib import contextmanager
 
 import torch
 
-#: layer -> (the weight it was packed from, packed weight)
-_PACKED: weakref.WeakKeyDictionary[torch.nn.Linear, tuple[tuple[int, int], torch.Tensor]] = (
-    weakref.WeakKeyDictionary()
-)
+#: layer -> (the weight it was packed from, that weight's storage and version, packed weight). The weight
+#: is held weakly and compared by identity: a storage address alone could be reused by a new weight.
+_PACKED: weakref.WeakKeyDictionary[
+    torch.nn.Linear, tuple[weakref.ref[torch.Tensor], tuple[int, int], torch.Tensor]
+] = weakref.WeakKeyDictionary()
 
 
 @functools.cache
@@ -44,7 +45,7 @@ def onednn_available() -> bool:
         return False
 
 
-def _weight_key(weight: torch.Tensor) -> tuple[int, int]:
+def _storage_key(weight: torch.Tensor) -> tuple[int, int]:
     try:
         return weight.data_ptr(), weight._version
     except RuntimeError:  # an inference tensor has no version counter, and cannot be changed in place
@@ -52,19 +53,21 @@ def _weight_key(weight: torch.Tensor) -> tuple[int, int]:
 
 
 def _packed(layer: torch.nn.Linear) -> torch.Tensor:
-    key = _weight_key(layer.weight)
+    """The layer's packed weight, packed again when the weight was replaced or changed in place."""
+    weight, key = layer.weight, _storage_key(layer.weight)
     cached = _PACKED.get(layer)
-    if cached is None or cached[0] != key:
-        cached = key, torch.ops.mkldnn._reorder_linear_weight(layer.weight.detach())
+    if cached is None or cached[0]() is not weight or cached[1] != key:
+        cached = weakref.ref(weight), key, torch.ops.mkldnn._reorder_linear_weight(weight.detach())
         _PACKED[layer] = cached
-    return cached[1]
+    return cached[2]
 
 
 def _packed_forward(layer: torch.nn.Linear) -> Callable[[torch.Tensor], torch.Tensor]:
     packed, weight, bias = _packed(layer), layer.weight, layer.bias
 
     def forward(inputs: torch.Tensor) -> torch.Tensor:
-        if inputs.dtype != torch.float32 or inputs.device.type != "cpu":  # e.g. an input the model cast
+        # An input the model cast, or autocast entered inside the block: PyTorch's own path handles it.
+        if inputs.dtype != torch.float32 or inputs.device.type != "cpu" or _cpu_autocast():
             return torch.nn.functional.linear(inputs, weight, bias)
         out: torch.Tensor = torch.ops.mkldnn._linear_pointwise(inputs, packed, bias, "none", [], "")
         return out
@@ -96,10 +99,10 @@ def onednn_linears(model: torch.nn.Module, enabled: bool = True) -> Iterator[Non
     """Inside the block, ``model``'s fp32 CPU linear layers run through oneDNN with packed weights.
 
     Meant for inference (``torch.inference_mode``); outside the block the layers are as they were. A
-    no-op when ``enabled`` is false, under CPU autocast (bf16 has its own oneDNN path) or when this
-    build lacks the operators (:func:`onednn_available`).
+    no-op when ``enabled`` is false or this build lacks the operators (:func:`onednn_available`); under
+    CPU autocast (bf16 has its own oneDNN path) a layer calls PyTorch's ``linear`` as usual.
     """
-    if not enabled or _cpu_autocast() or not onednn_available():
+    if not enabled or not onednn_available():
         yield
         return
     layers = [module for module in model.modules() if _packable(module)]
