@@ -16,7 +16,7 @@ with the ``same-text`` strategy (one answer per text, by the summed probability 
 CPU with native bf16 (AVX512-BF16 or AMX; ``--no-bf16`` skips them), the pipeline with
 ``torch_dtype=torch.bfloat16`` and the Reader with ``precision="bf16"``.
 
-A second table compares EM/F1 (batch 32, fp32) on the other held-out sets of ``benchmarks/same_text.py``:
+A second table compares EM/F1 (batch 32, fp32) on the other held-out sets of ``benchmarks/strategies.py``:
 SQuADShifts new_wiki questions 2,000-3,499, TyDi QA GoldP English (first 1,500) and the COVID-QA draft
 (first 150: long papers, about 21 windows a question), where the two ways of ranking spans across windows
 differ most (``--xquad-only`` skips it). The Markdown tables are printed and written to
@@ -138,8 +138,8 @@ def more_data(
     args: argparse.Namespace, threads: int, done: dict[str, tuple[list[Any], Any, Any, Any]]
 ) -> list[str]:
     """The EM/F1 table over XQuAD (``done``: records and the batch-32 results of the pipeline, the Reader
-    and the Reader with ``same-text``) and the other held-out sets of ``benchmarks/same_text.py``."""
-    from same_text import SETS
+    and the Reader with ``same-text``) and the other held-out sets of ``benchmarks/strategies.py``."""
+    from strategies import SETS
 
     from spanqa import Reader
     from spanqa.data import load_records

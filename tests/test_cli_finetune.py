@@ -192,4 +192,11 @@ def test_command_line_decoding_options_keep_the_saved_strategies() -> None:
     assert decoding_config(parser.parse_args(["--same_text", "off"]), saved).strategies == ("n-best",)
     fresh = decoding_config(parser.parse_args(["--same-text", "on"]))
     assert fresh.strategies == ("length-capped", "n-best", "same-text")
+    both = decoding_config(parser.parse_args(["--null_relative", "on", "--version_2_with_negative"]), saved)
+    assert both.strategies == ("n-best", "same-text", "null-relative", "null-answer")
+    assert decoding_config(parser.parse_args(["--null-relative", "off"]), both).strategies == (
+        "n-best",
+        "same-text",
+        "null-answer",
+    )
     assert decoding_config(parser.parse_args([]), saved) is saved

@@ -4,6 +4,7 @@ offsets, left padding, overlapping windows), numpy and torch."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -31,6 +32,7 @@ class Case:
     cap: int | None
     k: int
     null: bool
+    relative: bool
 
 
 @st.composite
@@ -83,13 +85,21 @@ def cases(draw: st.DrawFn) -> Case:
         for _ in range(2)
     ]
     cap = draw(st.one_of(st.none(), st.integers(1, 6)))
-    return Case(features, logits[0], logits[1], cap, draw(st.integers(1, 5)), draw(st.booleans()))
+    relative = draw(st.booleans())
+    if relative:  # null-relative needs finite CLS logits (tested on its own below)
+        for window in range(n_windows):
+            cls = column(features, window, cls_index[window], width)
+            for array in logits:
+                if not math.isfinite(array[window, cls]):
+                    array[window, cls] = draw(st.sampled_from([-1e4, 0.0, 2.0]))
+    return Case(features, logits[0], logits[1], cap, draw(st.integers(1, 5)), draw(st.booleans()), relative)
 
 
 def decoder_for(case: Case) -> SpanDecoder:
     names = (
         (["length-capped"] if case.cap is not None else [])
         + ["n-best"]
+        + (["null-relative"] if case.relative else [])
         + (["null-answer"] if case.null else [])
     )
     options: dict[str, Any] = {"n-best": {"n_best_size": case.k}}
@@ -106,7 +116,12 @@ def column(features: EvalFeatures, window: int, position: int, width: int) -> in
 
 def brute_force(case: Case) -> dict[str, Any]:
     """For every example: its top-k distinct character spans (score, start, end, window), ranked by
-    score, then start, then length, then window; and its null score (minimum over windows)."""
+    score, then start, then length, then window; and its null score (minimum over windows).
+
+    With ``case.relative`` every span's score is less its window's null score, and the null score is 0.
+    Each window's own top k are chosen by raw score first: in exact arithmetic the shift keeps every
+    ranking inside a window, but in floating point it can round two raw scores to one relative score,
+    and the decoder (rightly) searches each window by its raw scores."""
     features, width = case.features, case.start.shape[1]
     expected: dict[str, Any] = {}
     for example, example_id in enumerate(features.example_ids):
@@ -116,7 +131,9 @@ def brute_force(case: Case) -> dict[str, Any]:
             length = int(features.lengths[window])
             offsets = features.offsets[window]
             cls = column(features, window, int(features.cls_index[window]), width)
-            nulls.append(float(np.float32(case.start[window, cls]) + np.float32(case.end[window, cls])))
+            window_null = float(np.float32(case.start[window, cls]) + np.float32(case.end[window, cls]))
+            nulls.append(0.0 if case.relative else window_null)
+            spans: dict[tuple[int, int], float] = {}
             for i in range(length):
                 for j in range(i, length if case.cap is None else min(length, i + case.cap)):
                     if offsets[i, 0] < 0 or offsets[j, 0] < 0:
@@ -124,11 +141,14 @@ def brute_force(case: Case) -> dict[str, Any]:
                     score = np.float32(case.start[window, column(features, window, i, width)]) + np.float32(
                         case.end[window, column(features, window, j, width)]
                     )
-                    if score == -np.inf:
-                        continue
                     key = (int(offsets[i, 0]), int(offsets[j, 1]))
-                    if key not in best or float(score) > best[key][0]:
-                        best[key] = (float(score), window)
+                    if score > -np.inf and (key not in spans or float(score) > spans[key]):
+                        spans[key] = float(score)
+            kept = sorted(spans.items(), key=lambda item: (-item[1], item[0][0], item[0][1]))[: case.k]
+            for key, score in kept:
+                value = score - window_null if case.relative else score
+                if key not in best or value > best[key][0]:
+                    best[key] = (value, window)
         ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0][0], item[0][1]))[: case.k]
         expected[example_id] = {
             "answers": [(score, start, end, window) for (start, end), (score, window) in ranked],
@@ -237,8 +257,8 @@ def test_windows_out_of_character_order_rank_by_characters() -> None:
     rng = np.random.default_rng(3)
     varied = rng.integers(-2, 3, size=(2, 2, 8)).astype(np.float32)  # few distinct values: many ties
     for start, end in ((flat, flat), (varied[0], varied[1])):
-        for cap, k in ((None, 20), (3, 4), (2, 1)):
-            case = Case(features, start, end, cap, k, False)
+        for (cap, k), relative in itertools.product(((None, 20), (3, 4), (2, 1)), (False, True)):
+            case = Case(features, start, end, cap, k, False, relative)
             predictions = decoder_for(case).decode(start, end, features)
             expected = brute_force(case)
             for example_id, prediction in predictions.items():

@@ -36,7 +36,7 @@ from spanqa.testing import check_strategy, make_features, random_logits
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_PLUGIN = REPO / "examples" / "shortest-span-plugin"
-BUILTIN_NAMES = ("length-capped", "n-best", "null-answer", "same-text")
+BUILTIN_NAMES = ("length-capped", "n-best", "null-answer", "null-relative", "same-text")
 
 
 # --------------------------------------------------------------------------------------------------------

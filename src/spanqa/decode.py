@@ -956,6 +956,13 @@ class DecodeStream:
             raise DataError(
                 f"window {bad} (example {self._example_id(features, bad)!r}): the CLS logits are NaN or +inf"
             )
+        if plan.relative_to_null and not np.isfinite(null).all():
+            row = int(np.flatnonzero(~np.isfinite(null))[0])
+            bad = int(windows[row])
+            raise DataError(
+                f"window {bad} (example {self._example_id(features, bad)!r}): the null score (CLS logits) is "
+                f"{float(null[row])}; spans can only be scored relative to a finite one (null-relative)"
+            )
         self._null[windows] = null
 
         # Context columns of this chunk, trimmed to the range any of its windows uses.
@@ -1051,16 +1058,19 @@ class DecodeStream:
         merged = _WindowCandidates.concat(self._chunks)
         window = merged.window
         score = merged.score.astype(np.float64)
+        if plan.relative_to_null:
+            score = score - self._null[window]
         # Character spans of every candidate, read from the flattened offsets in two 1-d gathers.
         cells = window.astype(np.intp) * int(features.offsets.shape[1])
         start = self._flat_offsets[(cells + merged.start_token) * 2]
         end = self._flat_offsets[(cells + merged.end_token) * 2 + 1]
         example = features.example_index[window]
         windows_per_example = np.bincount(features.example_index, minlength=num_examples)
-        several = windows_per_example[example] > 1
+        # Single-window examples are ranked already, unless shifted scores could have rounded to ties.
+        several = (windows_per_example[example] > 1) | plan.relative_to_null
         if several.any():
             # Candidates of examples with several windows: one row per character span (the best score,
-            # then the lowest window), ranked again. Single-window examples are ranked already.
+            # then the lowest window), ranked again.
             rows = np.flatnonzero(several)
             keys = (example[rows], start[rows], end[rows])
             by_span = rows[np.lexsort((window[rows], -score[rows], keys[2], keys[1], keys[0]))]
@@ -1073,7 +1083,9 @@ class DecodeStream:
             order = np.argsort(example, kind="stable")
 
         null_score = np.full(num_examples, np.nan)
-        if plan.null_scores and len(features):
+        if plan.null_scores and plan.relative_to_null:
+            null_score[windows_per_example > 0] = 0.0  # every window's null score relative to itself
+        elif plan.null_scores and len(features):
             np.fmin.at(null_score, features.example_index.astype(np.intp), self._null)
         return CandidateTable(
             num_examples=num_examples,

@@ -42,6 +42,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "spanqa.strategies.length_capped",
     "spanqa.strategies.n_best",
     "spanqa.strategies.null_answer",
+    "spanqa.strategies.null_relative",
     "spanqa.strategies.same_text",
 )
 #: Distribution name reported for the built-in plugins.

@@ -278,7 +278,7 @@ def test_autoload_switched_off_never_imports_plugin_code(
     code does not run), and the built-ins still work. (``tests/test_plugins.py`` checks the listing.)"""
     monkeypatch.setenv(DISABLE_AUTOLOAD_ENV, "1")
     registry = StrategyRegistry(make_plugin_manager())
-    assert registry.names() == ("length-capped", "n-best", "null-answer", "same-text")
+    assert registry.names() == ("length-capped", "n-best", "null-answer", "null-relative", "same-text")
     assert not list(two_distributions.glob("*.imported"))
     monkeypatch.setenv(DISABLE_AUTOLOAD_ENV, "0")
     with pytest.warns(PluginLoadWarning):

@@ -74,6 +74,14 @@ def add_decoding_options(parser: argparse.ArgumentParser) -> None:
     )
     add_option(
         parser,
+        "null_relative",
+        choices=("on", "off"),
+        default=None,
+        help="'on': rank spans of different windows by their score less their window's null (CLS) score "
+        "(the null-relative strategy); 'off': by raw scores (default: as saved with the model, else off)",
+    )
+    add_option(
+        parser,
         "null_score_diff_threshold",
         type=float,
         default=None,
@@ -122,10 +130,11 @@ def decoding_config(args: argparse.Namespace, saved: Any = None, *, squad_v2: bo
         config = config.with_strategy("length-capped", {"max_answer_length": args.max_answer_length})
     if args.n_best_size is not None:
         config = config.with_strategy("n-best", {"n_best_size": args.n_best_size})
-    if args.same_text == "off":
-        config = config.without_strategy("same-text")
-    elif args.same_text == "on":
-        config = config.with_strategy("same-text")
+    for strategy, switch in (("same-text", args.same_text), ("null-relative", args.null_relative)):
+        if switch == "off":
+            config = config.without_strategy(strategy)
+        elif switch == "on":
+            config = config.with_strategy(strategy)
     if args.null_score_diff_threshold is not None:
         config = config.with_null_threshold(args.null_score_diff_threshold)
     return config

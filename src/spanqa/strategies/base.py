@@ -6,8 +6,8 @@ Decoding has two stages, and a strategy takes part in either or both:
 1. **Search** (per window, exact and vectorised, done by the :class:`~spanqa.SpanDecoder`). Strategies
    shape it through :meth:`Strategy.plan`, which receives the :class:`SearchPlan` built by the strategies
    before it and returns an adjusted one (a tighter length cap, more candidates per window, null scores).
-   Built-ins combine monotonically (the cap only shrinks, the candidate count only grows), so their order
-   does not matter for the plan.
+   Built-ins combine monotonically (the cap only shrinks, the candidate count only grows, the flags
+   are only switched on), so their order does not matter for the plan.
 2. **Selection** (per example, over the candidates of all its windows, merged and de-duplicated by
    character span). Strategies run in the configured order through :meth:`Strategy.select`, each receiving
    the :class:`CandidateTable` returned by the one before. A table is columnar (numpy arrays over all
@@ -134,12 +134,16 @@ class SearchPlan:
         top_k: answers reported per prediction (``Prediction.n_best``); at most ``n_best_size``.
         null_scores: compute each window's null score (``start[cls] + end[cls]``); the example's null score
             is the minimum over its windows.
+        relative_to_null: score every span relative to its window's null score (``start + end -
+            (start[cls] + end[cls])``) before the windows of an example are merged; each window's null
+            score, and so the example's, is then 0. Rankings inside a window do not change.
     """
 
     max_answer_length: int | None = attrs.field(default=None, validator=optional_int_at_least(1))
     n_best_size: int = attrs.field(default=1, validator=int_at_least(1))
     top_k: int = attrs.field(default=1, validator=int_at_least(1))
     null_scores: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    relative_to_null: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
     def __attrs_post_init__(self) -> None:
         if self.top_k > self.n_best_size:
@@ -180,7 +184,8 @@ class CandidateTable:
 
     Rows are grouped by example (ascending) and ranked inside each group by :func:`ranking_order`. A span
     found in several windows appears once, with its highest score (``score`` is the raw ``start + end``
-    logit sum, which is comparable across the windows of one model, as in google-research ``run_squad``).
+    logit sum, compared across the windows of one model as in google-research ``run_squad``; with
+    ``plan.relative_to_null`` it is that sum minus the window's null score).
 
     Strategies never edit arrays in place: :meth:`filter`, :meth:`rescore`, :meth:`top` and
     :meth:`with_null` return new tables that keep the ordering invariant.
