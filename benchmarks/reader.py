@@ -12,8 +12,9 @@ with the same window settings (max_length 384, overlap 128) and answer-length ca
 1 (one call per question) and 32 (all questions in one call). Reported: questions/s, EM/F1 (spanqa.metrics,
 identical to the official script) and how often both give the same answer text. Extra rows at batch 32:
 the Reader without its CPU token budget (``max_batch_tokens=None``: 32 windows a pass, as before), the Reader
-with the ``same-text`` strategy (one answer per text, by the summed probability of its spans), and, on a
-CPU with native bf16 (AVX512-BF16 or AMX; ``--no-bf16`` skips them), the pipeline with
+with the ``same-text`` strategy (one answer per text, by the summed probability of its spans), with
+``same-text`` and ``null-relative`` (spans of different windows ranked relative to each window's null
+score), and, on a CPU with native bf16 (AVX512-BF16 or AMX; ``--no-bf16`` skips them), the pipeline with
 ``torch_dtype=torch.bfloat16`` and the Reader with ``precision="bf16"``.
 
 A second table compares EM/F1 (batch 32, fp32) on the other held-out sets of ``benchmarks/strategies.py``:
@@ -123,22 +124,25 @@ def run_reader(model: Path, records: list[Any], batch1: bool = True, **options: 
     return result
 
 
-def same_text_decoding(model: Path) -> Any:
-    """The model's saved decoding config (else SQuAD v1) plus ``same-text``: one answer per text, ranked by
-    the summed probability of its spans."""
+def decoding_with(model: Path, *strategies: str) -> Any:
+    """The model's saved decoding config (else SQuAD v1) plus ``strategies``."""
     from spanqa import DecodingConfig
     from spanqa.models import DECODING_CONFIG_FILE
 
     saved = model / DECODING_CONFIG_FILE
     config = DecodingConfig.load(saved) if saved.is_file() else DecodingConfig.squad_v1()
-    return config.with_strategy("same-text")
+    for strategy in strategies:
+        config = config.with_strategy(strategy)
+    return config
 
 
-def more_data(
-    args: argparse.Namespace, threads: int, done: dict[str, tuple[list[Any], Any, Any, Any]]
-) -> list[str]:
+#: The re-ranking strategies of the extra Reader rows: each row adds one more.
+RERANKERS = (("same-text",), ("same-text", "null-relative"))
+
+
+def more_data(args: argparse.Namespace, threads: int, done: dict[str, tuple[Any, ...]]) -> list[str]:
     """The EM/F1 table over XQuAD (``done``: records and the batch-32 results of the pipeline, the Reader
-    and the Reader with ``same-text``) and the other held-out sets of ``benchmarks/strategies.py``."""
+    and the Reader with each of ``RERANKERS``) and the other held-out sets of ``benchmarks/strategies.py``."""
     from strategies import SETS
 
     from spanqa import Reader
@@ -152,12 +156,15 @@ def more_data(
             continue
         records = load_records(args.data / file).records[first:end]
         tag = file.split(".")[0]
-        say(f"{name}: pipeline, Reader, Reader + same-text")
+        say(f"{name}: pipeline, Reader, Reader + re-rankers")
         runs[name] = (
             records,
             run_pipeline(args.model, records, threads, batch1=False, tag=tag),
             run_reader(args.model, records, False),
-            run_reader(args.model, records, False, decoding=same_text_decoding(args.model)),
+            *(
+                run_reader(args.model, records, False, decoding=decoding_with(args.model, *strategies))
+                for strategies in RERANKERS
+            ),
         )
     lines = [
         "",
@@ -165,8 +172,8 @@ def more_data(
         "SQuADShifts new_wiki questions 0-1,999); windows and cap as above.",
         "",
         "| data (questions, windows a question) | pipeline | Reader | Reader + `same-text` | "
-        "Reader + `same-text` - pipeline |",
-        "|---|---:|---:|---:|---:|",
+        "Reader + `same-text` + `null-relative` | the last - pipeline |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for name, (records, *results) in runs.items():
         ids = [r["id"] for r in records]
@@ -175,7 +182,7 @@ def more_data(
             for r in results
         ]
         cells = [f"{m['exact']:.2f} / {m['f1']:.2f}" if m else "not run" for m in scores]
-        pipeline, merged = scores[0], scores[2]
+        pipeline, merged = scores[0], scores[-1]
         delta = (
             f"{merged['exact'] - pipeline['exact']:+.2f} / {merged['f1'] - pipeline['f1']:+.2f}"
             if pipeline and merged
@@ -213,8 +220,12 @@ def main(argv: list[str] | None = None) -> int:
     bf16 = cpu_has_native_bf16() and not args.no_bf16
 
     reader_label = f"spanqa Reader (transformers {transformers.__version__})"
-    same_text_label = "spanqa Reader + `same-text` strategy"
-    decoding = same_text_decoding(args.model)
+    reranked = {
+        "spanqa Reader + " + " + ".join(f"`{name}`" for name in strategies): decoding_with(
+            args.model, *strategies
+        )
+        for strategies in RERANKERS
+    }
     jobs: list[tuple[str, Callable[[], dict[str, Any]]]] = [
         (PIPELINE, lambda: run_pipeline(args.model, records, threads)),
         (reader_label, lambda: run_reader(args.model, records)),
@@ -222,7 +233,10 @@ def main(argv: list[str] | None = None) -> int:
             "spanqa Reader, `max_batch_tokens=None` (32 windows a pass)",
             lambda: run_reader(args.model, records, False, max_batch_tokens=None),
         ),
-        (same_text_label, lambda: run_reader(args.model, records, False, decoding=decoding)),
+        *(
+            (label, lambda d=decoding: run_reader(args.model, records, False, decoding=d))
+            for label, decoding in reranked.items()
+        ),
     ]
     if bf16:
         jobs += [
@@ -248,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             for key in ("batch1_seconds", "batch32_seconds"):
                 if key in result:
                     best[key] = min(best[key], result[key])
-    pipe, ours, same_text = results[PIPELINE], results[reader_label], results[same_text_label]
+    pipe, ours = results[PIPELINE], results[reader_label]
     rows = [
         (f"transformers {result['version']} pipeline" if label == PIPELINE else label, result)
         for label, result in results.items()
@@ -294,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"bf16 Reader / bf16 pipeline: {pipe_bf16 / reader_bf16:.2f}x."
             )
     if not args.xquad_only:
-        lines += more_data(args, threads, {"XQuAD en": (records, pipe, ours, same_text)})
+        extra = tuple(results[label] for label in reranked)
+        lines += more_data(args, threads, {"XQuAD en": (records, pipe, ours, *extra)})
     report = "\n".join(lines) + "\n"
     print(report)
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -6,8 +6,10 @@ A long context is read in overlapping windows, and the model scores each window 
 one level, and it does not quite: a window the model finds hopeless can still have a span whose raw sum
 beats the best span of the window that holds the answer, because the hopeless window's logits all sit
 higher. Each window's null score (``start[cls] + end[cls]`` at its real CLS position) measures that level.
-This strategy subtracts it, so a span scores ``start + end - (start_cls + end_cls)`` of its own window:
-the log-odds, in the model's own terms, of that answer against no answer there.
+Fine-tuning teaches it too: a training window that does not hold the answer is labelled with its CLS
+token (as in run_qa.py and spanqa's :class:`~spanqa.Aligner`). This strategy subtracts it, so a span scores
+``start + end - (start_cls + end_cls)`` of its own window: the log-odds, in the model's own terms, of that
+answer against no answer in that window.
 
 Inside one window the shift is a constant: it changes no ranking there, only which window wins. The
 per-window search is unchanged; the decoder applies the shift before it merges the windows of an example
