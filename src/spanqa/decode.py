@@ -389,7 +389,8 @@ class Answer:
     Attributes:
         text: ``context[start:end]``.
         start, end: character span in the context (end exclusive).
-        score: the raw ``start + end`` logit sum (or a strategy's re-ranked score).
+        score: the raw ``start + end`` logit sum (less the window's null score with ``null-relative``; or
+            a strategy's re-ranked score).
         probability: softmax over the example's candidates (and the null answer when it is considered).
         window: the window the score comes from.
     """

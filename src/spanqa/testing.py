@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 #: The built-in strategies of the standard SQuAD 2.0 composition, in its order (what the contract composes
-#: a strategy with; ``same-text`` is an optional re-ranker, checked on its own).
+#: a strategy with; ``same-text`` and ``null-relative`` are optional re-rankers, checked on their own).
 BUILTINS: tuple[str, ...] = ("length-capped", "n-best", "null-answer")
 _WORDS = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "mu", "rho")
 
