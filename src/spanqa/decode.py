@@ -952,18 +952,21 @@ class DecodeStream:
         null = (ops.pick(start_raw, rows, cls_columns) + ops.pick(end_raw, rows, cls_columns)).astype(
             np.float64
         )
-        if plan.null_scores and not (null < math.inf).all():
-            bad = int(windows[np.flatnonzero(~(null < math.inf))[0]])
-            raise DataError(
-                f"window {bad} (example {self._example_id(features, bad)!r}): the CLS logits are NaN or +inf"
-            )
-        if plan.relative_to_null and not np.isfinite(null).all():
-            row = int(np.flatnonzero(~np.isfinite(null))[0])
-            bad = int(windows[row])
-            raise DataError(
-                f"window {bad} (example {self._example_id(features, bad)!r}): the null score (CLS logits) is "
-                f"{float(null[row])}; spans can only be scored relative to a finite one (null-relative)"
-            )
+        if plan.null_scores or plan.relative_to_null:
+            # A null score may be -inf (a masked CLS token) unless spans are scored relative to it.
+            usable = np.isfinite(null) if plan.relative_to_null else null < math.inf
+            if not usable.all():
+                row = int(np.flatnonzero(~usable)[0])
+                bad = int(windows[row])
+                need = (
+                    "spans can only be scored relative to a finite one (null-relative)"
+                    if plan.relative_to_null
+                    else "it must be finite or -inf"
+                )
+                raise DataError(
+                    f"window {bad} (example {self._example_id(features, bad)!r}): the null score "
+                    f"(CLS logits) is {float(null[row])}; {need}"
+                )
         self._null[windows] = null
 
         # Context columns of this chunk, trimmed to the range any of its windows uses.
