@@ -26,15 +26,10 @@ from spanqa.errors import ConfigError, DataError, PluginError, SpanQAError, Toke
 if TYPE_CHECKING:
     from spanqa.align import Aligner, AlignmentReport, TrainFeatures
     from spanqa.data import DataReport, LoadedRecords, QARecord, load_records, write_squad
-    from spanqa.decode import (
-        Answer,
-        DecodeStream,
-        DecodingConfig,
-        NullThreshold,
-        Prediction,
-        SpanDecoder,
-        tune_null_threshold,
-    )
+    from spanqa.decode.config import DecodingConfig
+    from spanqa.decode.engine import DecodeStream, SpanDecoder
+    from spanqa.decode.predictions import Answer, Prediction
+    from spanqa.decode.threshold import NullThreshold, tune_null_threshold
     from spanqa.features import EvalFeatures
     from spanqa.finetune import EvaluationResult, QAFineTuner, TrainingConfig, TrainingDivergedError
     from spanqa.hookspecs import hookimpl
@@ -56,13 +51,13 @@ _LAZY: dict[str, str] = {
     "QARecord": "spanqa.data",
     "load_records": "spanqa.data",
     "write_squad": "spanqa.data",
-    "Answer": "spanqa.decode",
-    "DecodeStream": "spanqa.decode",
-    "DecodingConfig": "spanqa.decode",
-    "NullThreshold": "spanqa.decode",
-    "Prediction": "spanqa.decode",
-    "SpanDecoder": "spanqa.decode",
-    "tune_null_threshold": "spanqa.decode",
+    "Answer": "spanqa.decode.predictions",
+    "DecodeStream": "spanqa.decode.engine",
+    "DecodingConfig": "spanqa.decode.config",
+    "NullThreshold": "spanqa.decode.threshold",
+    "Prediction": "spanqa.decode.predictions",
+    "SpanDecoder": "spanqa.decode.engine",
+    "tune_null_threshold": "spanqa.decode.threshold",
     "EvalFeatures": "spanqa.features",
     "EvaluationResult": "spanqa.finetune",
     "QAFineTuner": "spanqa.finetune",

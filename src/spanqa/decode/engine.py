@@ -6,7 +6,7 @@
 *exactly* (transformers' ``utils_qa`` only looks at the top-20 starts x top-20 ends and misses the best
 span on flat logits), in ``O(L log A + k A)`` per window for the ``k`` best, with no Python loop over
 windows or tokens: a sliding-window maximum gives every start's best score, only the starts that can hold
-one of the ``k`` best spans are expanded (see :mod:`spanqa._search`, the kernel).
+one of the ``k`` best spans are expanded (see :mod:`spanqa.decode._search`, the kernel).
 
 Windows are searched in groups of similar context length, each group's arrays trimmed to the columns its
 context tokens use, so padding costs little. The numpy and torch implementations share one plan; torch
@@ -28,29 +28,27 @@ logits to its per-window candidates as soon as it arrives, so evaluation memory 
 ``n_windows x n_best_size``, never with ``n_windows x L``. :meth:`SpanDecoder.decode` is one stream with a
 single batch.
 
-**Results** are built column-wise: every per-example value is computed with numpy over all examples, and
-the :class:`Answer` objects of ``Prediction.n_best`` are built only when read (:class:`AnswerList`).
+**Why one module over 400 lines.** :class:`SpanDecoder` and :class:`DecodeStream` are two halves of one
+mechanism: the decoder resolves the strategies into a :class:`~spanqa.strategies.SearchPlan` and calls
+them, the stream holds the per-batch state and runs the search and the merge with that plan and those
+calls (it reads ``decoder.plan``, ``decoder._call`` and ``decoder._blame``). Split apart, each would
+reach into the other's private parts across a module boundary; the kernel (:mod:`spanqa.decode._search`)
+and the result types (:mod:`spanqa.decode.predictions`) are already out.
 """
 
 from __future__ import annotations
 
-import functools
-import itertools
-import json
 import math
-import os
 import sys
-import types
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
-from typing import Any, Literal, overload
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 import pluggy
 
-from spanqa._search import (
+from spanqa.decode._search import (
     NEG_INF,
     CharOffsets,
     NumpyOps,
@@ -66,524 +64,21 @@ from spanqa._search import (
     top_k_per_row,
     unordered_rows,
 )
+from spanqa.decode.config import NULL_ANSWER, DecodingConfig
+from spanqa.decode.predictions import Prediction, build_predictions
 from spanqa.errors import ConfigError, DataError, PluginError
 from spanqa.features import EvalFeatures
-from spanqa.metrics import GoldSource, best_thresholds
 from spanqa.plugins import StrategyRegistry, registry_for
-from spanqa.strategies.base import (
-    CandidateTable,
-    SearchPlan,
-    Strategy,
-    options_from_dict,
-    options_to_dict,
-    ranking_order,
-)
+from spanqa.strategies.base import CandidateTable, SearchPlan, Strategy, ranking_order
 
-__all__ = [
-    "Answer",
-    "AnswerList",
-    "DecodeStream",
-    "DecodingConfig",
-    "NullThreshold",
-    "Prediction",
-    "SpanDecoder",
-    "tune_null_threshold",
-]
+__all__ = ["Backend", "DecodeStream", "SpanDecoder"]
 
-#: Version of the JSON written by :meth:`DecodingConfig.save`.
-CONFIG_FORMAT_VERSION = 1
-#: Names of the built-in strategies, in the order of the standard SQuAD compositions.
-LENGTH_CAPPED, N_BEST, NULL_ANSWER = "length-capped", "n-best", "null-answer"
 #: Roughly how many logits (windows x context columns) one search step handles at once.
 _CHUNK_ELEMENTS = 1 << 20
 #: Fewest windows a search group holds before a much wider window starts a new group.
 _MIN_GROUP_ROWS = 128
 
-Flag = Literal["no-context", "no-candidates"]
 Backend = Literal["auto", "numpy", "torch"]
-
-
-# ========================================================================================================
-# Configuration
-# ========================================================================================================
-
-
-def _strategy_names(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ConfigError(f"DecodingConfig.strategies must be a list of strategy names, got {value!r}")
-    names = tuple(value)
-    for name in names:
-        if not isinstance(name, str):
-            raise ConfigError(f"DecodingConfig.strategies: strategy names must be strings, got {name!r}")
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise ConfigError(f"DecodingConfig.strategies lists {duplicates[0]!r} more than once")
-    return names
-
-
-def _frozen_options(value: Any) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"DecodingConfig.options must map strategy names to options, got {value!r}")
-    for name, options in value.items():
-        if not attrs.has(type(options)):
-            raise ConfigError(
-                f"DecodingConfig.options[{name!r}] must be a strategy Options object (attrs class), "
-                f"got {type(options).__name__}; use DecodingConfig.compose() to build options from dicts"
-            )
-    return types.MappingProxyType(dict(value))
-
-
-@attrs.frozen(unsafe_hash=False)
-class DecodingConfig:
-    """Which strategies decode, in which order, with which options; saved next to a model.
-
-    Build it with :meth:`compose` (options from plain dicts, defaults filled in from the registered
-    strategies), :meth:`squad_v1` or :meth:`squad_v2`; change it with :meth:`with_options` /
-    :meth:`with_null_threshold` (new objects, the config is frozen). ``to_dict``/``save`` write every
-    option, defaults included, so a saved config decodes the same way even if a default changes later.
-
-    Attributes:
-        strategies: strategy names, in order: search plans are folded in this order and selection steps
-            run in this order (put re-rankers before ``null-answer`` so it sees their scores).
-        options: strategy name -> its ``Options`` object, one for every strategy.
-    """
-
-    strategies: tuple[str, ...] = attrs.field(converter=_strategy_names)
-    options: Mapping[str, Any] = attrs.field(converter=_frozen_options)
-
-    def __attrs_post_init__(self) -> None:
-        missing = [name for name in self.strategies if name not in self.options]
-        if missing:
-            raise ConfigError(
-                f"DecodingConfig.options has no entry for strategy {missing[0]!r}; "
-                "use DecodingConfig.compose() to fill in defaults"
-            )
-        extra = sorted(name for name in self.options if name not in self.strategies)
-        if extra:
-            raise ConfigError(f"DecodingConfig.options[{extra[0]!r}] is given but {extra[0]!r} is not used")
-
-    # ---- construction --------------------------------------------------------------------------------
-    @classmethod
-    def compose(
-        cls,
-        strategies: Sequence[str],
-        options: Mapping[str, Any] | None = None,
-        *,
-        plugin_manager: pluggy.PluginManager | None = None,
-    ) -> DecodingConfig:
-        """A config of ``strategies`` (names, in order) with ``options`` given per strategy as an
-        ``Options`` object or a dict of overrides (missing options take the strategy's defaults).
-
-        Raises:
-            PluginError: an unknown strategy name (the message lists the available ones).
-            ConfigError: an unknown option key or an invalid value (the message names it).
-        """
-        names = _strategy_names(strategies)
-        given = dict(options or {})
-        unknown = sorted(str(name) for name in given if name not in names)
-        if unknown:
-            raise ConfigError(f"options.{unknown[0]}: strategy {unknown[0]!r} is not in {list(names)}")
-        registry = registry_for(plugin_manager)
-        resolved: dict[str, Any] = {}
-        for name in names:
-            options_cls = registry.get(name).Options
-            value = given.get(name, {})
-            resolved[name] = (
-                value
-                if isinstance(value, options_cls)
-                else options_from_dict(options_cls, value, where=f"options.{name}")
-            )
-        return cls(names, resolved)
-
-    @classmethod
-    def squad_v1(
-        cls,
-        *,
-        max_answer_length: int = 30,
-        n_best_size: int = 20,
-        top_k: int | None = None,
-        plugin_manager: pluggy.PluginManager | None = None,
-    ) -> DecodingConfig:
-        """The SQuAD v1.1 set-up: ``length-capped`` + ``n-best`` (every question has an answer)."""
-        return cls.compose(
-            (LENGTH_CAPPED, N_BEST),
-            {
-                LENGTH_CAPPED: {"max_answer_length": max_answer_length},
-                N_BEST: {"n_best_size": n_best_size, "top_k": top_k},
-            },
-            plugin_manager=plugin_manager,
-        )
-
-    @classmethod
-    def squad_v2(
-        cls,
-        *,
-        max_answer_length: int = 30,
-        n_best_size: int = 20,
-        top_k: int | None = None,
-        null_threshold: float = 0.0,
-        plugin_manager: pluggy.PluginManager | None = None,
-    ) -> DecodingConfig:
-        """The SQuAD 2.0 set-up: ``length-capped`` + ``n-best`` + ``null-answer``."""
-        return cls.compose(
-            (LENGTH_CAPPED, N_BEST, NULL_ANSWER),
-            {
-                LENGTH_CAPPED: {"max_answer_length": max_answer_length},
-                N_BEST: {"n_best_size": n_best_size, "top_k": top_k},
-                NULL_ANSWER: {"null_threshold": null_threshold},
-            },
-            plugin_manager=plugin_manager,
-        )
-
-    # ---- derived copies and accessors ----------------------------------------------------------------
-    def with_options(self, strategy: str, **changes: Any) -> DecodingConfig:
-        """A copy with some options of ``strategy`` changed (validated like the originals)."""
-        if strategy not in self.options:
-            raise ConfigError(f"strategy {strategy!r} is not part of this config ({list(self.strategies)})")
-        current = self.options[strategy]
-        known = {field.alias for field in attrs.fields(type(current)) if field.init}
-        unknown = sorted(key for key in changes if key not in known)
-        if unknown:
-            raise ConfigError(
-                f"options.{strategy}.{unknown[0]}: unknown option (known: {', '.join(sorted(known))})"
-            )
-        try:
-            updated = attrs.evolve(current, **changes)
-        except (TypeError, ValueError) as error:
-            raise ConfigError(f"options.{strategy}: {error}") from error
-        return attrs.evolve(self, options={**self.options, strategy: updated})
-
-    def with_strategy(
-        self,
-        strategy: str,
-        options: Any = None,
-        *,
-        plugin_manager: pluggy.PluginManager | None = None,
-    ) -> DecodingConfig:
-        """A copy that also uses ``strategy``, with ``options`` (an ``Options`` object, or a dict of
-        overrides: of the current options when the strategy is used already, else of its defaults; ``None``
-        changes nothing of a used strategy). A new strategy goes before ``null-answer``, so the null
-        decision sees its scores, else last; one already used keeps its place.
-        """
-        names = self.strategies
-        if strategy in names:
-            if options is None:
-                return self
-            if isinstance(options, Mapping):
-                return self.with_options(strategy, **options)
-        else:
-            last = names.index(NULL_ANSWER) if NULL_ANSWER in names else len(names)
-            names = (*names[:last], strategy, *names[last:])
-        given: dict[str, Any] = dict(self.options)
-        if options is not None:
-            given[strategy] = options
-        return DecodingConfig.compose(names, given, plugin_manager=plugin_manager)
-
-    def without_strategy(self, strategy: str) -> DecodingConfig:
-        """A copy without ``strategy`` (this config when it does not use it)."""
-        if strategy not in self.strategies:
-            return self
-        kept = tuple(name for name in self.strategies if name != strategy)
-        return attrs.evolve(self, strategies=kept, options={name: self.options[name] for name in kept})
-
-    def with_null_threshold(self, threshold: float) -> DecodingConfig:
-        """A copy predicting null iff ``null_score - best_span_score > threshold``."""
-        if NULL_ANSWER not in self.options:
-            raise ConfigError(f"this config has no {NULL_ANSWER!r} strategy; use DecodingConfig.squad_v2()")
-        return self.with_options(NULL_ANSWER, null_threshold=threshold)
-
-    def _option(self, strategy: str, name: str) -> Any:
-        options = self.options.get(strategy)
-        return None if options is None else getattr(options, name)
-
-    @property
-    def max_answer_length(self) -> int | None:
-        """The ``length-capped`` cap in tokens (``None`` when the strategy is not used)."""
-        value: int | None = self._option(LENGTH_CAPPED, "max_answer_length")
-        return value
-
-    @property
-    def n_best_size(self) -> int | None:
-        """The ``n-best`` candidate count (``None`` when the strategy is not used)."""
-        value: int | None = self._option(N_BEST, "n_best_size")
-        return value
-
-    @property
-    def null_threshold(self) -> float | None:
-        """The ``null-answer`` threshold (``None`` when the strategy is not used)."""
-        value: float | None = self._option(NULL_ANSWER, "null_threshold")
-        return value
-
-    # ---- JSON ----------------------------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict with every option (defaults included) and the format version."""
-        return {
-            "format_version": CONFIG_FORMAT_VERSION,
-            "strategies": list(self.strategies),
-            "options": {name: options_to_dict(self.options[name]) for name in self.strategies},
-        }
-
-    @classmethod
-    def from_dict(
-        cls, data: Mapping[str, Any], *, plugin_manager: pluggy.PluginManager | None = None
-    ) -> DecodingConfig:
-        """The config :meth:`to_dict` wrote. Unknown keys, wrong types, an unknown format version or an
-        unknown strategy raise :class:`~spanqa.ConfigError` naming the key."""
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"a decoding config must be a JSON object, got {type(data).__name__}")
-        unknown = sorted(str(key) for key in data if key not in ("format_version", "strategies", "options"))
-        if unknown:
-            raise ConfigError(f"{unknown[0]}: unknown key in decoding config")
-        version = data.get("format_version")
-        if version != CONFIG_FORMAT_VERSION:
-            raise ConfigError(
-                f"format_version: expected {CONFIG_FORMAT_VERSION}, got {version!r} "
-                "(written by a newer or older spanqa?)"
-            )
-        if "strategies" not in data:
-            raise ConfigError("strategies: missing from decoding config")
-        strategies = data["strategies"]
-        if not isinstance(strategies, list):
-            raise ConfigError(f"strategies: expected a list of names, got {type(strategies).__name__}")
-        options = data.get("options", {})
-        if not isinstance(options, Mapping):
-            raise ConfigError(f"options: expected an object, got {type(options).__name__}")
-        try:
-            return cls.compose(strategies, options, plugin_manager=plugin_manager)
-        except PluginError as error:
-            raise ConfigError(f"strategies: {error}") from error
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the config as JSON to ``path``; returns the path."""
-        target = Path(path)
-        target.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n", encoding="utf-8")
-        return target
-
-    @classmethod
-    def load(
-        cls, path: str | os.PathLike[str], *, plugin_manager: pluggy.PluginManager | None = None
-    ) -> DecodingConfig:
-        """Read a config written by :meth:`save` (errors name the file)."""
-        source = Path(path)
-        try:
-            data = json.loads(source.read_text(encoding="utf-8"))
-        except OSError as error:
-            raise ConfigError(f"{source}: cannot read decoding config: {error}") from error
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ConfigError(f"{source}: not valid JSON (UTF-8): {error}") from error
-        try:
-            return cls.from_dict(data, plugin_manager=plugin_manager)
-        except ConfigError as error:
-            raise ConfigError(f"{source}: {error}") from error
-
-
-# ========================================================================================================
-# Results
-# ========================================================================================================
-
-
-@attrs.frozen
-class Answer:
-    """One candidate answer of an example.
-
-    Attributes:
-        text: ``context[start:end]``.
-        start, end: character span in the context (end exclusive).
-        score: the raw ``start + end`` logit sum (less the window's null score with ``null-relative``; or
-            a strategy's re-ranked score).
-        probability: softmax over the example's candidates (and the null answer when it is considered).
-        window: the window the score comes from.
-    """
-
-    text: str
-    start: int
-    end: int
-    score: float
-    probability: float
-    window: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
-
-
-class _AnswerColumns:
-    """The answers of one decode, columnar, shared by every :class:`AnswerList` of that decode: answers
-    become objects only when read, from Python lists converted once, on first read."""
-
-    def __init__(
-        self,
-        contexts: Sequence[str],
-        example: npt.NDArray[np.int32],
-        start: npt.NDArray[np.int32],
-        end: npt.NDArray[np.int32],
-        score: npt.NDArray[np.float64],
-        probability: npt.NDArray[np.float64],
-        window: npt.NDArray[np.int32],
-    ) -> None:
-        self._contexts = contexts
-        self._arrays = (example, start, end, score, probability, window)
-
-    @functools.cached_property
-    def _lists(self) -> tuple[list[Any], ...]:
-        return tuple(array.tolist() for array in self._arrays)
-
-    def answer(self, row: int) -> Answer:
-        example, start, end, score, probability, window = self._lists
-        begin, stop = start[row], end[row]
-        return Answer(
-            self._contexts[example[row]][begin:stop], begin, stop, score[row], probability[row], window[row]
-        )
-
-    def answers(self, rows: range) -> list[Answer]:
-        """The answers of ``rows``, built in one pass (cheaper than one :meth:`answer` call each)."""
-        example, start, end, score, probability, window = self._lists
-        # The same rows as a list slice (a descending range that ends before row 0 stops at -1, which a
-        # slice would read as "the last row").
-        part = slice(rows.start, rows.stop if rows.stop >= 0 else None, rows.step)
-        starts, ends = start[part], end[part]
-        contexts = self._contexts
-        texts = [contexts[e][begin:stop] for e, begin, stop in zip(example[part], starts, ends, strict=True)]
-        return list(map(Answer, texts, starts, ends, score[part], probability[part], window[part]))
-
-
-class AnswerList(Sequence[Answer]):
-    """An immutable sequence of :class:`Answer`, built on access.
-
-    A decode with ``n_best_size=20`` has some twenty answers per question; building all of them as objects
-    would cost more than the whole exact search, and most callers only read the best answer. The list
-    compares equal to any sequence (a tuple, for example) of the same answers.
-    """
-
-    __slots__ = ("_columns", "_rows")
-
-    def __init__(self, columns: _AnswerColumns, rows: range) -> None:
-        self._columns = columns
-        self._rows = rows
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    @overload
-    def __getitem__(self, index: int) -> Answer: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[Answer, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> Answer | tuple[Answer, ...]:
-        if isinstance(index, slice):
-            return tuple(self._columns.answers(self._rows[index]))
-        return self._columns.answer(self._rows[index])
-
-    def __iter__(self) -> Iterator[Answer]:
-        return iter(self._columns.answers(self._rows))
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, str):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
-
-    def __repr__(self) -> str:
-        return repr(tuple(self))
-
-
-def _answers(value: Any) -> Sequence[Answer]:
-    if isinstance(value, AnswerList):
-        return value
-    return tuple(value)
-
-
-@attrs.frozen(slots=False)  # a __dict__ class: attrs then builds it about twice as fast
-class Prediction:
-    """The decoded answer of one example.
-
-    Attributes:
-        example_id: the example (question) id.
-        text: the answer text (``""`` for the null answer or when there is no candidate at all).
-        start, end: character span of the answer in the context (end exclusive); ``None`` when null.
-        score: score of the predicted answer (the null score when the answer is null; ``-inf`` when there
-            is no candidate at all).
-        probability: its probability (softmax over the candidates, plus the null answer when considered).
-        is_null: whether "no answer" was predicted (``null-answer`` strategy).
-        null_score_diff: ``null_score - best_span_score`` (``None`` when ``null-answer`` is off); null is
-            predicted iff it exceeds the null threshold.
-        null_score, null_probability: score and probability of the null answer (``None`` when off).
-        best_span_text: the best non-null answer, even when null wins (for threshold tuning).
-        n_best: the top-k distinct answers, best first (null not included).
-        flag: ``"no-context"`` when no window of the example had a context token to answer with,
-            ``"no-candidates"`` when strategies filtered every candidate out; ``None`` otherwise.
-    """
-
-    example_id: str
-    text: str
-    start: int | None
-    end: int | None
-    score: float
-    probability: float
-    is_null: bool = False
-    null_score_diff: float | None = None
-    null_score: float | None = None
-    null_probability: float | None = None
-    best_span_text: str = ""
-    n_best: Sequence[Answer] = attrs.field(default=(), converter=_answers)
-    flag: Flag | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (``n_best`` as a list of answer dicts)."""
-        data = {field.name: getattr(self, field.name) for field in attrs.fields(Prediction)}
-        data["n_best"] = [answer.to_dict() for answer in self.n_best]
-        return data
-
-
-@attrs.frozen
-class NullThreshold:
-    """The null thresholds tuned on a dev set by :func:`tune_null_threshold`.
-
-    A question is predicted unanswerable iff ``null_score_diff > threshold``. ``best_f1`` and
-    ``best_exact`` are the dev-set scores (percent) reached with ``best_f1_thresh`` / ``best_exact_thresh``.
-    """
-
-    best_f1_thresh: float
-    best_exact_thresh: float
-    best_f1: float
-    best_exact: float
-
-    def apply(self, config: DecodingConfig) -> DecodingConfig:
-        """``config`` with the best-F1 threshold (what a saved model should decode with)."""
-        return config.with_null_threshold(self.best_f1_thresh)
-
-
-def tune_null_threshold(predictions: Mapping[str, Prediction], gold: GoldSource) -> NullThreshold:
-    """Tune the null threshold in one pass, as the official SQuAD 2.0 script's ``find_best_thresh``.
-
-    ``predictions`` must come from a decoder with ``null-answer`` (so each has ``null_score_diff``); their
-    best non-null texts and ``null_score_diff`` values go to :func:`spanqa.metrics.best_thresholds`.
-    Apply the result with :meth:`NullThreshold.apply` or :meth:`SpanDecoder.apply_null_threshold`.
-    """
-    texts: dict[str, str] = {}
-    diffs: dict[str, float] = {}
-    for example_id, prediction in predictions.items():
-        if prediction.null_score_diff is None:
-            raise ConfigError(
-                f"prediction {example_id!r} has no null_score_diff: decode with the {NULL_ANSWER!r} strategy "
-                "(DecodingConfig.squad_v2()) to tune a null threshold"
-            )
-        texts[example_id] = prediction.best_span_text
-        diffs[example_id] = prediction.null_score_diff
-    found = best_thresholds(gold, texts, diffs)
-    return NullThreshold(
-        best_f1_thresh=found.best_f1_thresh,
-        best_exact_thresh=found.best_exact_thresh,
-        best_f1=found.best_f1,
-        best_exact=found.best_exact,
-    )
-
-
-# ========================================================================================================
-# Per-window candidates
-# ========================================================================================================
 
 
 @attrs.frozen(eq=False)
@@ -1054,7 +549,7 @@ class DecodeStream:
             if problem is not None:
                 raise PluginError(f"{decoder._blame(strategy)}: select() {problem}")
             table = result
-        return _predictions(table, features, before, decoder.plan)
+        return build_predictions(table, features, before, decoder.plan)
 
     def _merge(self) -> CandidateTable:
         features, plan = self.features, self.decoder.plan
@@ -1106,97 +601,3 @@ class DecodeStream:
             contexts=features.contexts,
             plan=plan,
         )
-
-
-def _predictions(
-    table: CandidateTable, features: EvalFeatures, before: npt.NDArray[np.intp], plan: SearchPlan
-) -> dict[str, Prediction]:
-    """Probabilities and every field of every :class:`Prediction`, computed column-wise over all examples;
-    the only per-example Python work left is slicing the answer text and building the objects."""
-    num_examples = table.num_examples
-    example = table.example.astype(np.intp)
-    pointers = table.pointers
-    has_span = pointers[1:] > pointers[:-1]
-    best = np.where(has_span, pointers[:-1], -1)  # table.best_row(), from the pointers at hand
-    best_score = np.full(num_examples, NEG_INF)  # table.best_score()
-    best_score[has_span] = table.score[best[has_span]]
-    use_null = plan.null_scores
-    null = table.null_score if use_null else np.full(num_examples, np.nan)
-    has_null = ~np.isnan(null) & (null > NEG_INF)
-    peak = np.where(has_null, np.fmax(best_score, null), best_score)
-    peak = np.where(np.isfinite(peak), peak, 0.0)
-    weights = np.exp(table.score - peak[example])
-    null_weight = np.zeros(num_examples)
-    null_weight[has_null] = np.exp(null[has_null] - peak[has_null])
-    total = np.bincount(example, weights=weights, minlength=num_examples) + null_weight
-    safe_total = np.where(total > 0, total, 1.0)
-    probability = weights / safe_total[example]
-    null_probability = null_weight / safe_total
-
-    null_wins = table.is_null.astype(np.bool_)
-    if len(table):
-        safe_best = np.where(has_span, best, 0)
-        best_start = np.where(has_span, table.start[safe_best], 0)
-        best_end = np.where(has_span, table.end[safe_best], 0)
-        best_probability = np.where(has_span, probability[safe_best], 0.0)
-    else:
-        best_start = best_end = np.zeros(num_examples, dtype=np.int32)
-        best_probability = np.zeros(num_examples)
-    # Examples without a span get start = end = 0: their best span text is context[0:0] == "".
-    best_text = [
-        context[begin:stop]
-        for context, begin, stop in zip(
-            features.contexts, best_start.tolist(), best_end.tolist(), strict=True
-        )
-    ]
-    # The predicted answer: the null answer where it wins, else the best span, else nothing (-inf).
-    null_value = np.where(np.isnan(null), NEG_INF, null)
-    score = np.where(null_wins, null_value, best_score).tolist()
-    answer_probability = np.where(null_wins, null_probability, best_probability).tolist()
-    text = best_text
-    starts: list[int | None] = best_start.tolist()
-    ends: list[int | None] = best_end.tolist()
-    no_span = np.flatnonzero(null_wins | ~has_span).tolist()
-    if no_span:
-        text = list(best_text)
-        for i in no_span:
-            text[i], starts[i], ends[i] = "", None, None
-    flags: list[Flag | None] = [None] * num_examples
-    for i in np.flatnonzero(~has_span).tolist():
-        flags[i] = "no-context" if before[i] == 0 else "no-candidates"
-
-    columns = _AnswerColumns(
-        features.contexts, table.example, table.start, table.end, table.score, probability, table.window
-    )
-    reported_end = np.minimum(pointers[1:], pointers[:-1] + plan.top_k)
-    n_best = list(
-        map(AnswerList, itertools.repeat(columns), map(range, pointers[:-1].tolist(), reported_end.tolist()))
-    )
-    predictions = map(
-        Prediction,
-        features.example_ids,
-        text,
-        starts,
-        ends,
-        score,
-        answer_probability,
-        null_wins.tolist(),
-        _floats_or_none(table.null_score_diff),
-        _floats_or_none(null),
-        null_probability.tolist() if use_null else itertools.repeat(None),
-        best_text,
-        n_best,
-        flags,
-    )
-    return dict(zip(features.example_ids, predictions, strict=True))
-
-
-def _floats_or_none(values: npt.NDArray[np.float64]) -> list[float | None]:
-    """``values`` as Python floats, ``None`` where NaN (a value that was never set)."""
-    missing = np.isnan(values)
-    if missing.all():
-        return [None] * values.shape[0]
-    result: list[float | None] = values.astype(np.float64).tolist()
-    for i in np.flatnonzero(missing).tolist():
-        result[i] = None
-    return result
