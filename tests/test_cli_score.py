@@ -203,3 +203,41 @@ def test_incompatible_options_are_config_errors(
     # v1.1 on SQuAD 2.0 data: the unanswerable question is named.
     assert main([*base, "--squad-v1"]) == 2
     assert "question 'q3' (1 in all) has no gold answer" in capsys.readouterr().err
+
+
+def test_the_official_scripts_command_line_works_word_for_word(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``evaluate-v2.0.py DATA PRED --na-prob-file F --out-file F --na-prob-thresh T`` and its short flags."""
+    expected = evaluate(files["data"], PREDICTIONS, NA_PROBS, na_prob_thresh=0.5)
+    for flags in (["--na-prob-file", "--out-file", "--na-prob-thresh"], ["-n", "-o", "-t"]):
+        out = tmp_path / f"eval{flags[0]}.json"
+        argv = ["score", str(files["data"]), str(files["predictions"]), flags[0], str(files["na_probs"])]
+        assert main([*argv, flags[1], str(out), flags[2], "0.5"]) == 0
+        assert json.loads(out.read_text()) == expected
+    capsys.readouterr()
+    assert main(["score", str(files["data"]), str(files["predictions"]), "--data", str(files["data"])]) == 2
+    assert "given twice" in capsys.readouterr().err
+    assert main(["score", str(files["data"])]) == 2
+    assert "predictions file is missing" in capsys.readouterr().err
+
+
+def test_answered_questions_missing_from_na_probs_are_fine_when_unanswered(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A question without a prediction needs no no-answer probability (it crashed with a KeyError)."""
+    predictions = _write(tmp_path / "partial.json", {"q1": "Denver Broncos"})
+    na_probs = _write(tmp_path / "partial-na.json", {"q1": 0.1})
+    assert main(["score", str(files["data"]), str(predictions), "-n", str(na_probs), "--json"]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert scores["exact"] == pytest.approx(100 / 3) and scores["total"] == 3
+
+
+def test_a_data_file_given_as_predictions_is_named_in_one_short_line(
+    shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = shared_data / "squad-v2-dev-small.json"
+    assert main(["score", str(data), str(data)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and len(err) < 400, err[:1000]
+    assert "this is a SQuAD data file, not predictions" in err

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from spanqa.features import EvalFeatures
     from spanqa.finetune import EvaluationResult, QAFineTuner, TrainingConfig, TrainingDivergedError
     from spanqa.hookspecs import hookimpl
-    from spanqa.plugins import make_plugin_manager
+    from spanqa.plugins import make_plugin_manager, register_plugin
     from spanqa.reader import Reader, ReaderAnswer
 
 try:
@@ -65,6 +65,7 @@ _LAZY: dict[str, str] = {
     "TrainingDivergedError": "spanqa.finetune",
     "hookimpl": "spanqa.hookspecs",
     "make_plugin_manager": "spanqa.plugins",
+    "register_plugin": "spanqa.plugins",
     "Reader": "spanqa.reader",
     "ReaderAnswer": "spanqa.reader",
 }
@@ -112,6 +113,7 @@ __all__ = [
     "hookimpl",
     "load_records",
     "make_plugin_manager",
+    "register_plugin",
     "tune_null_threshold",
     "write_squad",
 ]

@@ -26,3 +26,17 @@ class TokenizerError(SpanQAError, TypeError):
 
 class PluginError(SpanQAError):
     """A decoding-strategy plugin is missing, clashes with another or failed to load."""
+
+
+#: Characters of a value that an error message shows at most (the rest is cut and marked with "...").
+EXCERPT_CHARS = 60
+
+
+def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
+    """``repr(value)`` cut to about ``limit`` characters: an error message names a bad value without
+    printing a whole file (a data file passed as predictions once printed 25 KB)."""
+    text = value if isinstance(value, str) else None
+    if text is not None:
+        return repr(text) if len(text) <= limit else repr(text[: limit - 3] + "...")
+    shown = repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."

@@ -32,7 +32,13 @@ from spanqa.data import LoadedRecords, QARecord, Source, load_records
 from spanqa.decode import DecodingConfig, Prediction, SpanDecoder, tune_null_threshold
 from spanqa.errors import ConfigError, DataError, SpanQAError
 from spanqa.metrics import evaluate as squad_evaluate
-from spanqa.models import DECODING_CONFIG_FILE, load_model, load_tokenizer, quiet_transformers
+from spanqa.models import (
+    DECODING_CONFIG_FILE,
+    UntrainedHeadWarning,
+    load_qa_model,
+    load_tokenizer,
+    quiet_transformers,
+)
 
 if TYPE_CHECKING:
     pass
@@ -183,7 +189,11 @@ class QAFineTuner:
         # reproducible (the Trainer seeds only dropout and data order), without touching the caller's RNG.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.config.seed)
-            self.model = load_model(model)
+            self.model, untrained = load_qa_model(model)
+        if untrained is not None:
+            warnings.warn(f"{untrained}: fine-tune it before evaluating", UntrainedHeadWarning, stacklevel=2)
+        #: Why the model cannot answer yet (its QA head was never trained); cleared by :meth:`train`.
+        self._untrained_head = untrained
         self.aligner = Aligner(
             self.tokenizer,
             max_length=self.config.max_length,
@@ -285,7 +295,14 @@ class QAFineTuner:
         self.train_features = features
         self.trainer = self._build_trainer(features)
         output = self.trainer.train(resume_from_checkpoint=checkpoint)
+        self._untrained_head = None
         return dict(output.metrics)
+
+    def _require_trained_head(self) -> None:
+        """Evaluating or predicting with a head that was never trained scores random spans: refuse it, in
+        the words :meth:`spanqa.Reader.from_pretrained` uses."""
+        if self._untrained_head is not None:
+            raise ConfigError(f"{self._untrained_head}; fine-tune it (QAFineTuner.train) before using it")
 
     # ---------------------------------------------------------------- evaluation
 
@@ -299,6 +316,7 @@ class QAFineTuner:
         self, data: DataSource | LoadedRecords, *, batch_size: int | None = None, progress: bool | None = None
     ) -> dict[str, Prediction]:
         """Answer every question of ``data`` (answers are optional in prediction data)."""
+        self._require_trained_head()
         loaded = _load_data(data, self.data_policy, "prediction")
         return self._predict_records(loaded.records, self._decoder(loaded.records), batch_size, progress)
 
@@ -342,6 +360,7 @@ class QAFineTuner:
         source = data if data is not None else self.eval_data
         if source is None:
             raise ConfigError("QAFineTuner.evaluate() needs eval_data")
+        self._require_trained_head()
         loaded = _load_data(source, self.data_policy, "evaluation")
         records = loaded.records
         if not _distributed():

@@ -43,7 +43,7 @@ from typing import Any, TypeAlias
 import attrs
 import numpy as np
 
-from spanqa.errors import ConfigError, DataError
+from spanqa.errors import ConfigError, DataError, excerpt
 
 __all__ = [
     "BestThresholds",
@@ -245,7 +245,7 @@ def _question_id(container: Mapping[str, Any], where: str) -> str:
         raise DataError(f"{where}: missing key 'id'")
     qid = container["id"]
     if isinstance(qid, bool) or not isinstance(qid, str | int):
-        raise DataError(f"{where}: 'id' must be a string or an integer, got {qid!r}")
+        raise DataError(f"{where}: 'id' must be a string or an integer, got {excerpt(qid)}")
     return str(qid)
 
 
@@ -273,7 +273,7 @@ def _record_question(record: Mapping[str, Any], where: str) -> GoldQuestion:
     texts = _field(answers, "text", list, f"{where}, answers")  # datasets-style: {"text": [...], ...}
     for text in texts:
         if not isinstance(text, str):
-            raise DataError(f"{where}, answers: every answer text must be a string, got {text!r}")
+            raise DataError(f"{where}, answers: every answer text must be a string, got {excerpt(text)}")
     return GoldQuestion(qid, texts)
 
 
@@ -345,11 +345,19 @@ def _check_predictions(predictions: object, source: str) -> Mapping[str, str]:
         raise DataError(
             f"{source}: predictions must map question ids to answer texts, got {type(predictions).__name__}"
         )
+    if isinstance(predictions.get("data"), list) and not isinstance(predictions.get("version", ""), dict):
+        raise DataError(
+            f"{source}: this is a SQuAD data file, not predictions (a JSON object mapping question ids "
+            "to answer texts); give the data file first and the predictions second"
+        )
     for qid, text in predictions.items():
         if not isinstance(qid, str):
-            raise DataError(f"{source}: prediction keys must be question id strings, got {qid!r}")
+            raise DataError(f"{source}: prediction keys must be question id strings, got {excerpt(qid)}")
         if not isinstance(text, str):
-            raise DataError(f"{source}: the prediction for {qid!r} must be a string, got {text!r}")
+            raise DataError(
+                f"{source}: the prediction for {excerpt(qid)} must be a string, "
+                f"got {type(text).__name__} {excerpt(text)}"
+            )
     return predictions
 
 
@@ -364,9 +372,14 @@ def _check_na_probs(na_probs: object, source: str) -> dict[str, float]:
     checked: dict[str, float] = {}
     for qid, value in na_probs.items():
         if not isinstance(qid, str):
-            raise DataError(f"{source}: no-answer probability keys must be question id strings, got {qid!r}")
+            raise DataError(
+                f"{source}: no-answer probability keys must be question id strings, got {excerpt(qid)}"
+            )
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise DataError(f"{source}: the no-answer probability of {qid!r} must be a number, got {value!r}")
+            raise DataError(
+                f"{source}: the no-answer probability of {excerpt(qid)} must be a number, "
+                f"got {excerpt(value)}"
+            )
         if not isinstance(value, int | float):
             value = float(value)
         if math.isnan(value):
@@ -577,9 +590,11 @@ def evaluate(
     exact = list(raw.exact)
     f1_scores = list(raw.f1)
     for index, question in enumerate(gold_set.questions):
+        if not raw.answered[index]:
+            continue  # no prediction: scored 0 already, and it needs no no-answer probability
         # Without na_probs every probability is 0.0, as in the script: a negative threshold still applies.
         na_prob = checked_na_probs[question.id] if checked_na_probs is not None else 0.0
-        if raw.answered[index] and na_prob > na_prob_thresh:
+        if na_prob > na_prob_thresh:
             exact[index] = f1_scores[index] = float(not question.has_answer)
 
     result = _percentages(exact, f1_scores)

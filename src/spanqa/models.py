@@ -24,6 +24,19 @@ if TYPE_CHECKING:
 #: File, inside a saved model directory, that holds the decoding config (strategies, tuned threshold).
 DECODING_CONFIG_FILE = "spanqa_decoding.json"
 
+#: Files that hold a tokenizer's vocabulary; a local tokenizer directory must have at least one of them
+#: (or another SentencePiece ``*.model`` file). Without any, transformers 5 still builds a tokenizer from
+#: ``config.json`` alone: a five-word vocabulary that maps every word to the unknown token, whose answers,
+#: alignment report and scores are garbage with exit status 0.
+TOKENIZER_FILES: tuple[str, ...] = (
+    "tokenizer.json",
+    "vocab.txt",
+    "vocab.json",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+    "tokenizer.model",
+)
+
 
 class UntrainedHeadWarning(UserWarning):
     """The model's question-answering head was newly initialised (it must be fine-tuned first)."""
@@ -92,15 +105,15 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def load_model(name_or_path: str | os.PathLike[str]) -> PreTrainedModel:
-    """An ``AutoModelForQuestionAnswering`` from a name or directory.
+def load_qa_model(name_or_path: str | os.PathLike[str]) -> tuple[PreTrainedModel, str | None]:
+    """An ``AutoModelForQuestionAnswering`` from a name or directory, and why it cannot answer yet.
 
+    The second value is ``None`` for a model with a trained QA head, else a sentence saying that the head's
+    weights are not in the checkpoint (a bare encoder: right before fine-tuning, wrong before predicting).
     Raises :class:`ConfigError` for a model type without an extractive QA head, a malformed
     ``config.json`` and weights that cannot be read (truncated safetensors, a pickled ``.bin`` that
-    torch's safe ``weights_only`` loader refuses), naming the directory; warns with
-    :class:`UntrainedHeadWarning` when the head's weights are not in the checkpoint (a bare encoder): right
-    before fine-tuning, wrong before predicting. Remote code is never run (``trust_remote_code`` is left
-    at transformers' default, off).
+    torch's safe ``weights_only`` loader refuses), naming the directory. Remote code is never run
+    (``trust_remote_code`` is left at transformers' default, off).
     """
     from transformers import AutoConfig, AutoModelForQuestionAnswering
 
@@ -127,18 +140,48 @@ def load_model(name_or_path: str | os.PathLike[str]) -> PreTrainedModel:
             f"cannot load the model weights from {str(name_or_path)!r}: {_describe(error)}"
         ) from error
     missing = [key for key in info.get("missing_keys", ()) if key.split(".")[0].startswith("qa")]
+    untrained = None
     if missing:
-        warnings.warn(
-            f"{str(name_or_path)!r} has no trained question-answering head ({', '.join(sorted(missing))} "
-            "newly initialised): fine-tune it before trusting its answers",
-            UntrainedHeadWarning,
-            stacklevel=3,
+        untrained = (
+            f"{str(name_or_path)!r} has no trained question-answering head "
+            f"({', '.join(sorted(missing))} newly initialised)"
         )
-    return model  # type: ignore[no-any-return]
+    return model, untrained
+
+
+def load_trained_model(name_or_path: str | os.PathLike[str], purpose: str) -> PreTrainedModel:
+    """:func:`load_qa_model` for answering questions: a model whose QA head was never trained is refused.
+
+    Training starts from an untrained head on purpose; evaluating or predicting with one gives random
+    answers, so ``spanqa predict``, ``spanqa evaluate`` and the :class:`~spanqa.Reader` all refuse it here,
+    in the same words. ``purpose`` ends the message (for example ``"the Reader needs a fine-tuned model"``).
+    """
+    model, untrained = load_qa_model(name_or_path)
+    if untrained is not None:
+        raise ConfigError(f"{untrained}; {purpose}")
+    return model
+
+
+def check_tokenizer_files(name_or_path: str | os.PathLike[str]) -> None:
+    """Refuse a local directory that holds no tokenizer vocabulary (see :data:`TOKENIZER_FILES`)."""
+    directory = Path(name_or_path)
+    if not directory.is_dir():
+        return  # a hub id: nothing local to check
+    if any((directory / name).is_file() for name in TOKENIZER_FILES) or any(directory.glob("*.model")):
+        return
+    raise TokenizerError(
+        f"{str(directory)!r} holds no tokenizer files (none of {', '.join(TOKENIZER_FILES)}): save the "
+        "tokenizer beside the model (tokenizer.save_pretrained(DIR)); without them transformers builds a "
+        "placeholder vocabulary that maps every word to the unknown token"
+    )
 
 
 def load_tokenizer(name_or_path: str | os.PathLike[str]) -> PreTrainedTokenizerBase:
-    """The model's tokenizer, which must be a fast one (character offsets come only from those)."""
+    """The model's tokenizer, which must be a fast one (character offsets come only from those).
+
+    The one loader of tokenizers in spanqa (the CLI, :class:`~spanqa.Reader`, :class:`~spanqa.QAFineTuner`
+    and :meth:`spanqa.Aligner.from_pretrained` use it), so every path refuses the same bad directories.
+    """
     from transformers import AutoTokenizer
 
     _check_local(name_or_path, "model")
@@ -146,6 +189,7 @@ def load_tokenizer(name_or_path: str | os.PathLike[str]) -> PreTrainedTokenizerB
         check_config_file(name_or_path, required=False)
     except ConfigError as error:
         raise TokenizerError(f"cannot load a tokenizer: {error}") from error
+    check_tokenizer_files(name_or_path)
     try:
         with quiet_transformers():
             tokenizer = AutoTokenizer.from_pretrained(name_or_path)

@@ -12,7 +12,9 @@
   ``spanqa_register_strategies`` with a ``register`` callable bound to that plugin, so it can validate
   each class and name both plugins when two register the same name.
 - Nothing is loaded at import time. :func:`default_registry` builds the process-wide registry on first
-  use and caches it; :func:`reset_plugins` forgets it (after installing a plugin in a running process).
+  use and caches it; :func:`register_plugin` adds a plugin to it in-process (so the Reader, the
+  fine-tuner and the CLI's ``main()`` see it, not only a ``SpanDecoder`` given the manager);
+  :func:`reset_plugins` forgets it (after installing a plugin in a running process).
 """
 
 from __future__ import annotations
@@ -302,7 +304,13 @@ class StrategyRegistry:
             hint = ""
             if self.failed:
                 hint = f"; plugins that failed to load: {', '.join(f.name for f in self.failed)}"
-            raise PluginError(f"unknown decoding strategy {name!r} (available: {available}{hint})") from None
+            raise PluginError(
+                f"unknown decoding strategy {name!r} (available: {available}{hint}). A strategy registered "
+                "on a plugin manager of your own is known only where that manager is passed "
+                "(plugin_manager=...); spanqa.register_plugin(module) registers it for the whole process "
+                f"(Reader, QAFineTuner, the CLI's main()), an entry point in group {ENTRY_POINT_GROUP!r} "
+                "for every process"
+            ) from None
 
     def get(self, name: str) -> type[Strategy]:
         """The strategy class registered as ``name``."""
@@ -314,19 +322,44 @@ class StrategyRegistry:
 
 
 @functools.cache
+def default_plugin_manager() -> SpanQAPluginManager:
+    """The process-wide plugin manager: built-ins and entry points, loaded on first use, then cached,
+    plus whatever :func:`register_plugin` adds."""
+    return make_plugin_manager()
+
+
+@functools.cache
 def default_registry() -> StrategyRegistry:
-    """The process-wide registry, built from :func:`make_plugin_manager` on first use and cached."""
-    return StrategyRegistry(make_plugin_manager())
+    """The registry of :func:`default_plugin_manager`, built on first use and cached (rebuilt after
+    :func:`register_plugin`)."""
+    return StrategyRegistry(default_plugin_manager())
 
 
-def default_plugin_manager() -> pluggy.PluginManager:
-    """The plugin manager of :func:`default_registry` (loaded on first use, then cached)."""
-    return default_registry().plugin_manager
+def register_plugin(plugin: object, name: str | None = None) -> None:
+    """Register a plugin (a module or object with ``spanqa_register_strategies``) for this process.
+
+    Its strategies then work everywhere that uses the default registry: :class:`~spanqa.DecodingConfig`,
+    :class:`~spanqa.SpanDecoder`, :class:`~spanqa.Reader` (saved configs included),
+    :class:`~spanqa.QAFineTuner` and :func:`spanqa.cli.main` called in this process. A malformed
+    registration raises :class:`~spanqa.PluginError` and leaves the registry as it was. (A separate
+    ``spanqa`` process sees a plugin only through an entry point in group ``spanqa``.)
+    """
+    pm = default_plugin_manager()
+    pm.register(plugin, name=name)
+    default_registry.cache_clear()
+    try:
+        default_registry()
+    except PluginError:
+        pm.unregister(plugin)
+        default_registry.cache_clear()
+        raise
 
 
 def reset_plugins() -> None:
-    """Forget the cached default registry; the next :func:`default_registry` call reloads the plugins."""
+    """Forget the process-wide plugin manager and registry (plugins added by :func:`register_plugin`
+    included); the next use reloads the built-ins and entry points (after installing a plugin)."""
     default_registry.cache_clear()
+    default_plugin_manager.cache_clear()
 
 
 def registry_for(plugin_manager: pluggy.PluginManager | None) -> StrategyRegistry:

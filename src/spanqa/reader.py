@@ -14,7 +14,6 @@ candidates at once for :meth:`Reader.ask` over many documents, so they sum to at
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, overload
@@ -28,7 +27,7 @@ from spanqa.batching import resolve_batch_tokens, stream_windows
 from spanqa.data import LoadedRecords, QARecord
 from spanqa.decode import N_BEST, NULL_ANSWER, Answer, DecodingConfig, Prediction, SpanDecoder
 from spanqa.errors import ConfigError, DataError
-from spanqa.models import DECODING_CONFIG_FILE, UntrainedHeadWarning, load_model, load_tokenizer
+from spanqa.models import DECODING_CONFIG_FILE, load_tokenizer, load_trained_model
 
 Precision = Literal["fp32", "fp16", "bf16"]
 _DTYPES: dict[str, torch.dtype] = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -159,12 +158,7 @@ class Reader:
         A directory whose model has no trained QA head is refused: its answers would be random.
         """
         tokenizer = load_tokenizer(directory)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", UntrainedHeadWarning)
-            model = load_model(directory)
-        untrained = [w for w in caught if issubclass(w.category, UntrainedHeadWarning)]
-        if untrained:
-            raise ConfigError(f"{untrained[0].message}; the Reader needs a fine-tuned model")
+        model = load_trained_model(directory, "the Reader needs a fine-tuned model")
         saved = Path(directory) / DECODING_CONFIG_FILE
         if "decoding" not in options and saved.is_file():
             options["decoding"] = DecodingConfig.load(saved)

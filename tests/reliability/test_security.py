@@ -21,7 +21,7 @@ from model_factory import save_tiny_qa_model
 from spanqa.decode import DecodingConfig
 from spanqa.errors import ConfigError, TokenizerError
 from spanqa.finetune import QAFineTuner
-from spanqa.models import DECODING_CONFIG_FILE, load_model, load_tokenizer
+from spanqa.models import DECODING_CONFIG_FILE, load_qa_model, load_tokenizer
 from spanqa.reader import Reader
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "spanqa"
@@ -90,7 +90,7 @@ def test_a_malicious_pickled_checkpoint_is_refused_and_never_run(model_dir: Path
         pytest.warns(UserWarning),
         pytest.raises(ConfigError, match=f"cannot load the model weights from '{evil}'"),
     ):
-        load_model(evil)
+        load_qa_model(evil)
     assert not marker.exists()
 
 
@@ -108,7 +108,7 @@ def test_remote_code_in_a_config_is_never_imported(model_dir: Path, tmp_path: Pa
     }
     (sneaky / "config.json").write_text(json.dumps(config))
     try:
-        model = load_model(sneaky)
+        model, _ = load_qa_model(sneaky)
     except ConfigError:
         pass
     else:
@@ -161,7 +161,7 @@ def test_a_damaged_model_directory_is_a_config_error_naming_it(
     with pytest.raises(ConfigError, match=message) as raised:
         Reader.from_pretrained(damaged) if message.startswith(
             "cannot load the model weights"
-        ) else load_model(damaged)
+        ) else load_qa_model(damaged)
     assert str(damaged) in str(raised.value)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import warnings
 from pathlib import Path
 
 from spanqa.commands._options import (
@@ -69,6 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from spanqa.data import load_records
     from spanqa.finetune import QAFineTuner
+    from spanqa.models import UntrainedHeadWarning
 
     if args.report:
         from spanqa.report import require_plotting
@@ -77,7 +79,9 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"--report_max_errors must be >= 0, got {args.report_max_errors}")
         require_plotting()  # a missing extra fails now, not after a long evaluation
 
-    tuner = QAFineTuner(args.model, config=training_config(args, str(Path(args.model) / "checkpoints")))
+    with warnings.catch_warnings():  # an untrained head is refused by evaluate() below, in one clear line
+        warnings.simplefilter("ignore", UntrainedHeadWarning)
+        tuner = QAFineTuner(args.model, config=training_config(args, str(Path(args.model) / "checkpoints")))
     loaded = load_records(args.data)
     has_null = any(record["is_impossible"] for record in loaded.records)
     tuner.decoding = decoding_config(args, tuner.decoding, squad_v2=has_null)

@@ -6,7 +6,11 @@ probability JSON mapping question id -> number. The numbers are the scripts' to 
 names are theirs too (exact, f1, total, HasAns_*, NoAns_*, best_* for v2.0; exact_match, f1 for v1.1).
 Questions without a prediction score 0 and are reported on stderr.
 
+The official scripts' command line works as it is (DATA PRED, --na-prob-file/-n, --out-file/-o,
+--na-prob-thresh/-t), so spanqa score replaces `python evaluate-v2.0.py` word for word.
+
 examples:
+  spanqa score dev-v2.0.json predictions.json --na-prob-file null_odds.json --out-file eval.json
   spanqa score --data dev-v2.0.json --predictions predictions.json --na-probs null_odds.json
   spanqa score --data dev-v1.1.json --predictions predictions.json --squad-v1 --json
 """
@@ -38,20 +42,28 @@ _MISSING_SHOWN = 10
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options named after the official scripts' positional and optional arguments."""
+    """The official scripts' command line (``DATA PRED``, ``--na-prob-file``/``-n``, ``--out-file``/``-o``,
+    ``--na-prob-thresh``/``-t``), and spanqa's named spelling of the same (``--data``, ``--predictions``,
+    ``--na-probs``)."""
+    parser.add_argument("data_file", nargs="?", metavar="DATA", help="as --data (the scripts' first argument)")
     parser.add_argument(
-        "--data", required=True, metavar="FILE", help="SQuAD-format JSON with the gold answers"
+        "pred_file", nargs="?", metavar="PRED", help="as --predictions (the scripts' second argument)"
     )
+    parser.add_argument("--data", metavar="FILE", help="SQuAD-format JSON with the gold answers")
     parser.add_argument(
-        "--predictions", required=True, metavar="PRED.json", help="JSON object: question id -> answer text"
+        "--predictions", metavar="PRED.json", help="JSON object: question id -> answer text"
     )
     parser.add_argument(
         "--na-probs",
+        "--na-prob-file",
+        "-n",
+        dest="na_probs",
         metavar="NA.json",
         help="JSON object: question id -> no-answer probability; adds the best_* scores and thresholds",
     )
     parser.add_argument(
         "--na-prob-thresh",
+        "-t",
         type=float,
         default=1.0,
         metavar="T",
@@ -64,12 +76,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--json", action="store_true", help="print the scores as JSON, as the official scripts do"
     )
     parser.add_argument(
-        "--out-file", metavar="F", help="also write the scores to F as JSON (like the scripts' -o)"
+        "--out-file", "-o", metavar="F", help="also write the scores to F as JSON (like the scripts' -o)"
     )
+
+
+def _one_of(positional: str | None, option: str | None, name: str, flag: str) -> str:
+    if positional is not None and option is not None:
+        raise ConfigError(f"the {name} file is given twice ({positional!r} and {flag} {option!r}); give it once")
+    if positional is None and option is None:
+        raise ConfigError(f"the {name} file is missing: give DATA PRED, or {flag} FILE")
+    return positional if positional is not None else option  # type: ignore[return-value]
 
 
 def run(args: argparse.Namespace) -> int:
     """Load the three files, report missing predictions, score, print and optionally write the scores."""
+    args.data = _one_of(args.data_file, args.data, "data", "--data")
+    args.predictions = _one_of(args.pred_file, args.predictions, "predictions", "--predictions")
     if args.squad_v1 and args.na_probs is not None:
         raise ConfigError("--na-probs applies to SQuAD v2.0 scoring; it cannot be combined with --squad-v1")
     if math.isnan(args.na_prob_thresh):
