@@ -246,7 +246,7 @@ def render() -> str:
         "",
         "- **Bad input** (`corpus.py`, one table): each case runs through `load_records` and `spanqa",
         "  check-data` (`test_data_layer.py`), and every case that loads through the Aligner with all four",
-        "  tokenizer families (labels proven by `test_align.check_labels`), the decoder and the Reader",
+        "  tokenizer families (labels proven by `alignment_reference`), the decoder and the Reader",
         "  (`test_layers.py`). Errors are `DataError`s naming the file and the record; nothing is dropped",
         "  without a report entry.",
         "- **Property-based tests** (hypothesis), not repeated here: the Aligner on random texts and window",

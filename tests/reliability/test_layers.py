@@ -1,7 +1,7 @@
 """The corpus cases that load, through the Aligner, the decoder, the Reader and ``spanqa predict``.
 
 Every case runs with every tokenizer family (WordPiece, byte-level BPE, Unigram, XLNet-style context-first
-with left padding): labels are proven independently (``test_align.check_labels``), decoded spans are
+with left padding): labels are proven independently (``alignment_reference.check_labels``), decoded spans are
 always ``context[start:end]``, and hostile strings the data layer would reject are rejected by the Aligner
 and the Reader too, with a :class:`~spanqa.DataError` naming the record or argument. Hostile *logits*
 (NaN, infinities, wrong shapes) are covered case by case in :mod:`test_decode` and
@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from alignment_reference import check_labels
 from model_factory import save_tiny_qa_model
 from spanqa import cli
 from spanqa.align import Aligner
@@ -25,7 +26,6 @@ from spanqa.decode import DecodingConfig, SpanDecoder
 from spanqa.errors import DataError
 from spanqa.models import UntrainedHeadWarning
 from spanqa.reader import Reader
-from test_align import check_labels
 
 from .corpus import LOADING, SMALL_LOADING, Case, case_named
 
@@ -51,7 +51,7 @@ def test_aligner_labels_are_proven_for_every_family(
     aligner = Aligner(tokenizer_family, **WINDOW)
     train = aligner.train_features(loaded[case.name])
     evaluation = aligner.eval_features(records)
-    check_labels(records, train, evaluation)
+    check_labels(aligner, records, train, evaluation)
     report = train.report
     assert report.failed == 0, report
     assert report.exact + report.covered + report.outside_window == report.answers
