@@ -24,13 +24,14 @@ from typing import TYPE_CHECKING, Any
 from spanqa.errors import ConfigError, DataError, PluginError, SpanQAError, TokenizerError
 
 if TYPE_CHECKING:
-    from spanqa.align import Aligner, AlignmentReport, TrainFeatures
+    from spanqa.align import Aligner
+    from spanqa.alignment_report import AlignmentReport
     from spanqa.data import DataReport, LoadedRecords, QARecord, load_records, write_squad
     from spanqa.decode.config import DecodingConfig
     from spanqa.decode.engine import DecodeStream, SpanDecoder
     from spanqa.decode.predictions import Answer, Prediction
     from spanqa.decode.threshold import NullThreshold, tune_null_threshold
-    from spanqa.features import EvalFeatures
+    from spanqa.features import EvalFeatures, TrainFeatures
     from spanqa.finetune import EvaluationResult, QAFineTuner, TrainingConfig, TrainingDivergedError
     from spanqa.hookspecs import hookimpl
     from spanqa.plugins import make_plugin_manager, register_plugin
@@ -44,8 +45,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 #: public name -> module that defines it (imported on first access, PEP 562).
 _LAZY: dict[str, str] = {
     "Aligner": "spanqa.align",
-    "AlignmentReport": "spanqa.align",
-    "TrainFeatures": "spanqa.align",
+    "AlignmentReport": "spanqa.alignment_report",
+    "TrainFeatures": "spanqa.features",
     "DataReport": "spanqa.data",
     "LoadedRecords": "spanqa.data",
     "QARecord": "spanqa.data",

@@ -1,5 +1,5 @@
-"""Evaluation features: the contract between the :class:`~spanqa.Aligner` and the
-:class:`~spanqa.SpanDecoder`.
+"""The Aligner's output: :class:`EvalFeatures` (the contract between the :class:`~spanqa.Aligner` and the
+:class:`~spanqa.SpanDecoder`) and :class:`TrainFeatures` (labelled windows for training).
 
 An example (question + context) becomes one or more *windows* when its context is longer than the model's
 ``max_length``. Everything the decoder needs to map logits back to characters is stored here **columnar**
@@ -15,11 +15,16 @@ decoder undoes the shift (``column = padded_length - lengths[i] + k``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 import numpy as np
 import numpy.typing as npt
+
+from spanqa.alignment_report import AlignmentReport
+
+if TYPE_CHECKING:
+    import datasets
 
 PaddingSide = Literal["right", "left"]
 
@@ -27,18 +32,30 @@ PaddingSide = Literal["right", "left"]
 NOT_CONTEXT = -1
 
 
-def _int_array_1d(value: Any) -> npt.NDArray[np.int32]:
-    array = np.asarray(value, dtype=np.int32)
-    if array.ndim != 1:
-        raise ValueError(f"expected a 1-d integer array, got shape {array.shape}")
+_Int = TypeVar("_Int", np.int32, np.int64)
+
+
+def _int_array(value: Any, dtype: type[_Int], ndim: int) -> npt.NDArray[_Int]:
+    """``value`` as an ``ndim``-dimensional array of ``dtype``: the one conversion rule of every integer
+    column of the features. The dtype is the column's: int32 for :class:`EvalFeatures` (offsets and window
+    metadata, kept small), int64 for :class:`TrainFeatures` (labels, as the model's loss wants them)."""
+    array = np.asarray(value, dtype=dtype)
+    if array.ndim != ndim:
+        raise ValueError(f"expected a {ndim}-d integer array, got shape {array.shape}")
     return array
+
+
+# Named converters (attrs and mypy's attrs plugin take named functions).
+def _int_array_1d(value: Any) -> npt.NDArray[np.int32]:
+    return _int_array(value, np.int32, 1)
 
 
 def _int_array_3d(value: Any) -> npt.NDArray[np.int32]:
-    array = np.asarray(value, dtype=np.int32)
-    if array.ndim != 3:
-        raise ValueError(f"expected a 3-d integer array, got shape {array.shape}")
-    return array
+    return _int_array(value, np.int32, 3)
+
+
+def _int64_1d(value: Any) -> npt.NDArray[np.int64]:
+    return _int_array(value, np.int64, 1)
 
 
 @attrs.frozen(eq=False)
@@ -167,3 +184,67 @@ class EvalFeatures:
             contexts=[contexts[example_id] for example_id in order],
             padding_side=padding_side,
         )
+
+
+@attrs.frozen(eq=False)
+class TrainFeatures:
+    """Training windows with their answer labels, unpadded (a collator pads each batch to its longest row).
+
+    Label positions are positions inside the *unpadded* window, like every position in spanqa: a collator
+    that pads on the left must add the number of pad tokens (``spanqa.batching.QADataCollator`` does).
+
+    Attributes:
+        input_ids: token ids of each window.
+        attention_mask: attention mask of each window.
+        token_type_ids: segment ids of each window, or None when the tokenizer returns none.
+        start_positions: ``int64 (n_windows,)``: the answer's first token, or the window's CLS index.
+        end_positions: ``int64 (n_windows,)``: the answer's last token (inclusive), or the CLS index.
+        cls_index: ``int64 (n_windows,)``: the position of each window's CLS token.
+        example_index: ``int64 (n_windows,)``: index of the window's example in ``example_ids``.
+        example_ids: id of every example, in input order.
+        padding_side: the tokenizer's padding side.
+        report: the alignment report of these features.
+    """
+
+    input_ids: list[list[int]]
+    attention_mask: list[list[int]]
+    token_type_ids: list[list[int]] | None
+    start_positions: npt.NDArray[np.int64] = attrs.field(converter=_int64_1d)
+    end_positions: npt.NDArray[np.int64] = attrs.field(converter=_int64_1d)
+    cls_index: npt.NDArray[np.int64] = attrs.field(converter=_int64_1d)
+    example_index: npt.NDArray[np.int64] = attrs.field(converter=_int64_1d)
+    example_ids: list[str]
+    padding_side: PaddingSide
+    report: AlignmentReport
+
+    def __attrs_post_init__(self) -> None:
+        n = len(self.input_ids)
+        for name in ("attention_mask", "start_positions", "end_positions", "cls_index", "example_index"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"TrainFeatures.{name} has {len(getattr(self, name))} rows, expected {n}")
+        if self.token_type_ids is not None and len(self.token_type_ids) != n:
+            rows = len(self.token_type_ids)
+            raise ValueError(f"TrainFeatures.token_type_ids has {rows} rows, expected {n}")
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+    @property
+    def lengths(self) -> npt.NDArray[np.int64]:
+        """``int64 (n_windows,)``: tokens in each window (for length-grouped batching)."""
+        return np.fromiter(map(len, self.input_ids), dtype=np.int64, count=len(self.input_ids))
+
+    def to_dataset(self) -> datasets.Dataset:
+        """A ``datasets.Dataset`` with the model columns and the labels, unpadded (dynamic padding later).
+
+        Columns: ``input_ids``, ``attention_mask``, ``token_type_ids`` (when the tokenizer has them),
+        ``start_positions`` and ``end_positions``.
+        """
+        import datasets
+
+        columns: dict[str, Any] = {"input_ids": self.input_ids, "attention_mask": self.attention_mask}
+        if self.token_type_ids is not None:
+            columns["token_type_ids"] = self.token_type_ids
+        columns["start_positions"] = self.start_positions.tolist()
+        columns["end_positions"] = self.end_positions.tolist()
+        return datasets.Dataset.from_dict(columns)

@@ -26,11 +26,13 @@ import torch
 from transformers import PrinterCallback, Trainer, TrainerCallback
 
 from spanqa._compat import training_arguments
-from spanqa.align import Aligner, AlignmentReport, TrainFeatures
+from spanqa.align import Aligner
+from spanqa.alignment_report import AlignmentReport
 from spanqa.batching import LengthGroupedSampler, QADataCollator, stream_windows
 from spanqa.data import LoadedRecords, QARecord, Source, load_records
 from spanqa.decode import DecodingConfig, Prediction, SpanDecoder, tune_null_threshold
 from spanqa.errors import ConfigError, DataError, SpanQAError
+from spanqa.features import TrainFeatures
 from spanqa.metrics import evaluate as squad_evaluate
 from spanqa.models import (
     DECODING_CONFIG_FILE,
