@@ -26,7 +26,9 @@ from spanqa.errors import ConfigError, DataError, PluginError, SpanQAError, Toke
 if TYPE_CHECKING:
     from spanqa.align import Aligner
     from spanqa.alignment_report import AlignmentReport
-    from spanqa.data import DataReport, LoadedRecords, QARecord, load_records, write_squad
+    from spanqa.data.readers import load_records
+    from spanqa.data.schema import DataReport, LoadedRecords, QARecord
+    from spanqa.data.writers import write_squad
     from spanqa.decode.config import DecodingConfig
     from spanqa.decode.engine import DecodeStream, SpanDecoder
     from spanqa.decode.predictions import Answer, Prediction
@@ -47,11 +49,11 @@ _LAZY: dict[str, str] = {
     "Aligner": "spanqa.align",
     "AlignmentReport": "spanqa.alignment_report",
     "TrainFeatures": "spanqa.features",
-    "DataReport": "spanqa.data",
-    "LoadedRecords": "spanqa.data",
-    "QARecord": "spanqa.data",
-    "load_records": "spanqa.data",
-    "write_squad": "spanqa.data",
+    "DataReport": "spanqa.data.schema",
+    "LoadedRecords": "spanqa.data.schema",
+    "QARecord": "spanqa.data.schema",
+    "load_records": "spanqa.data.readers",
+    "write_squad": "spanqa.data.writers",
     "Answer": "spanqa.decode.predictions",
     "DecodeStream": "spanqa.decode.engine",
     "DecodingConfig": "spanqa.decode.config",

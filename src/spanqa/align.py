@@ -64,7 +64,7 @@ from spanqa.windows import Windows, build_windows
 
 if TYPE_CHECKING:
     from spanqa.alignment_report import AlignmentReport
-    from spanqa.data import LoadedRecords
+    from spanqa.data.schema import LoadedRecords
     from spanqa.features import TrainFeatures
 
 __all__ = ["Aligner", "AlignmentReport", "TrainFeatures"]
@@ -347,7 +347,7 @@ class Aligner:
     def _unpack(
         records: Iterable[Mapping[str, Any]] | LoadedRecords, data_report: DataReportLike | None
     ) -> tuple[Iterable[Mapping[str, Any]], DataReportLike | None]:
-        from spanqa.data import LoadedRecords
+        from spanqa.data.schema import LoadedRecords
 
         if isinstance(records, LoadedRecords):
             return records.records, data_report if data_report is not None else records.report

@@ -15,7 +15,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from spanqa.data import require_valid_unicode
+from spanqa.data.schema import require_valid_unicode
 from spanqa.errors import DataError
 from spanqa.windows import WHITESPACE
 
