@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from safetensors.torch import load_file
 
 from model_factory import save_tiny_qa_model
 from spanqa.cli import main
 from spanqa.data import load_records, write_squad
+from training_checks import assert_close_tensors, assert_same_checkpoint
 
 SMALL = ["--max_seq_length", "96", "--doc_stride", "24", "--max_question_tokens", "24", "--no_progress"]
 
@@ -136,14 +138,46 @@ def test_bad_arguments_exit_2_with_one_line(tiny_model: Path, capsys: pytest.Cap
 
 
 def test_train_resume_flag_and_unwritable_output(
-    tiny_model: Path, squad_files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tiny_model: Path,
+    tokenizer_dirs: dict[str, Path],
+    squad_files: tuple[Path, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """``--resume_from_checkpoint`` without a value continues from the newest checkpoint in
+    OUTPUT_DIR/checkpoints: started from a model with other initial weights, the run still ends exactly
+    as the uninterrupted one (final model, later checkpoints: weights, optimizer, scheduler, loss curve),
+    which a run from scratch could not."""
     train, _ = squad_files
     blocker = tmp_path / "file"
     blocker.write_text("x")
     args = ["train", "--model_name_or_path", str(tiny_model), "--train_file", str(train)]
     assert main([*args, "--output_dir", str(blocker / "out"), *SMALL]) == 2
     assert "not writable" in capsys.readouterr().err
+
+    options = ["--train_file", str(train), "--num_train_epochs", "2", "--save_steps", "4", "--logging_steps"]
+    options += ["1", *SMALL, "--json"]
+    full = tmp_path / "full"
+    assert main(["train", "--model_name_or_path", str(tiny_model), "--output_dir", str(full), *options]) == 0
+    capsys.readouterr()
+    steps = sorted(int(p.name.split("-")[1]) for p in (full / "checkpoints").glob("checkpoint-*"))
+    assert len(steps) == 2, steps  # save_total_limit 2: the last two checkpoints
+    first, last = steps
+
+    # A run interrupted after its checkpoint `first`: only that checkpoint is on disk.
+    resumed = tmp_path / "resumed"
+    shutil.copytree(
+        full / "checkpoints" / f"checkpoint-{first}", resumed / "checkpoints" / f"checkpoint-{first}"
+    )
+    other_init = save_tiny_qa_model(tokenizer_dirs["wordpiece"], tmp_path / "other-init", seed=1)
+    command = ["train", "--model_name_or_path", str(other_init), "--output_dir", str(resumed), *options]
+    assert main([*command, "--resume_from_checkpoint"]) == 0
+    capsys.readouterr()
+    assert_same_checkpoint(
+        resumed / "checkpoints" / f"checkpoint-{last}", full / "checkpoints" / f"checkpoint-{last}"
+    )
+    weights = [load_file(str(run / "model" / "model.safetensors")) for run in (resumed, full)]
+    assert_close_tensors(weights[0], weights[1], "final model")
 
 
 @pytest.mark.slow

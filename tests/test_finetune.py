@@ -17,6 +17,7 @@ from spanqa.batching import LengthGroupedSampler
 from spanqa.data import load_records
 from spanqa.finetune import QAFineTuner, TrainingConfig, TrainingDivergedError
 from spanqa.models import DECODING_CONFIG_FILE, UntrainedHeadWarning
+from training_checks import StepRecorder, assert_same_training
 
 
 def _config(tmp_path: Path, **overrides: Any) -> TrainingConfig:
@@ -126,10 +127,14 @@ def test_squad_v2_evaluation_tunes_and_saves_the_null_threshold(
     assert QAFineTuner.load(saved).decoding == result.decoding, stored
 
 
-def test_resume_from_checkpoint_finishes_with_the_same_number_of_steps(
-    tiny_model: Path, xquad_records: list[Any], tmp_path: Path
+def test_resume_from_checkpoint_continues_the_interrupted_run(
+    tiny_model: Path, tokenizer_dirs: dict[str, Path], xquad_records: list[Any], tmp_path: Path
 ) -> None:
-    full = _new_tuner(tiny_model, tmp_path / "a", xquad_records[:40], num_train_epochs=2.0, save_steps=3)
+    """Resuming from a mid-run checkpoint ends exactly where the uninterrupted run ends (weights,
+    optimizer and scheduler state, loss curve), running only the steps after the checkpoint, even when
+    the resumed tuner starts from other initial weights: a restart from scratch could do neither."""
+    settings: dict[str, Any] = {"num_train_epochs": 2.0, "save_steps": 3, "logging_steps": 1}
+    full = _new_tuner(tiny_model, tmp_path / "a", xquad_records[:40], **settings)
     full.train()
     assert full.trainer is not None
     total_steps = full.trainer.state.global_step
@@ -137,10 +142,18 @@ def test_resume_from_checkpoint_finishes_with_the_same_number_of_steps(
         (tmp_path / "a" / "run").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1])
     )
     assert checkpoints, "checkpoints are written every save_steps"
+    start = int(checkpoints[0].name.split("-")[1])
+    assert 0 < start < total_steps
 
-    resumed = _new_tuner(tiny_model, tmp_path / "a", xquad_records[:40], num_train_epochs=2.0, save_steps=3)
+    other_init = save_tiny_qa_model(tokenizer_dirs["wordpiece"], tmp_path / "other-init", seed=1)
+    resumed = _new_tuner(other_init, tmp_path / "b", xquad_records[:40], **settings)
+    assert not torch.equal(resumed.model.qa_outputs.weight, full.model.qa_outputs.weight)
+    recorder = StepRecorder()
+    resumed.callbacks.append(recorder)
     resumed.train(resume_from_checkpoint=str(checkpoints[0]))
-    assert resumed.trainer is not None and resumed.trainer.state.global_step == total_steps
+    assert resumed.trainer is not None
+    assert recorder.steps == list(range(start + 1, total_steps + 1)), "only the remaining steps run"
+    assert_same_training(resumed.trainer, full.trainer)
 
 
 class _PoisonWeights:

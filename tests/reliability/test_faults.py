@@ -29,9 +29,12 @@ from spanqa import cli
 from spanqa.decode import DecodingConfig
 from spanqa.errors import ConfigError, PluginError
 from spanqa.finetune import IncompleteCheckpointWarning, QAFineTuner, TrainingConfig
-from spanqa.models import DECODING_CONFIG_FILE, load_model
+from spanqa.models import DECODING_CONFIG_FILE, load_trained_model
 from spanqa.plugins import DISABLE_AUTOLOAD_ENV, PluginLoadWarning, StrategyRegistry, make_plugin_manager
 from test_plugins import write_distribution
+from training_checks import StepRecorder, assert_same_checkpoint, assert_same_training
+
+from .train_worker import train as train_run
 
 WORKER = Path(__file__).with_name("train_worker.py")
 REPO = Path(__file__).resolve().parents[2]
@@ -62,6 +65,12 @@ def tiny_model(tokenizer_dirs: dict[str, Path], tmp_path_factory: pytest.TempPat
 
 
 @pytest.fixture(scope="module")
+def other_init_model(tokenizer_dirs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model's architecture and tokenizer with other initial weights (seed 1)."""
+    return save_tiny_qa_model(tokenizer_dirs["wordpiece"], tmp_path_factory.mktemp("other") / "model", seed=1)
+
+
+@pytest.fixture(scope="module")
 def data_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("data") / "train.json"
     path.write_text(json.dumps(training_records()), encoding="utf-8")
@@ -79,13 +88,6 @@ def _worker(*args: str) -> subprocess.Popen[str]:
     )
 
 
-def _finish(process: subprocess.Popen[str], timeout: float = 300) -> dict[str, Any]:
-    out, _ = process.communicate(timeout=timeout)
-    assert process.returncode == 0, out
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    return result
-
-
 def _checkpoint_steps(output: Path) -> list[int]:
     return sorted(int(p.name.split("-")[1]) for p in output.glob("checkpoint-*"))
 
@@ -100,38 +102,53 @@ def _assert_complete_checkpoint(path: Path) -> None:
     assert not list(path.glob("*.bin")) or [p.name for p in path.glob("*.bin")] == ["training_args.bin"]
 
 
-@pytest.mark.slow
-def test_training_killed_mid_epoch_resumes_to_the_same_step_count(
-    tiny_model: Path, data_file: Path, tmp_path: Path
+def test_training_killed_mid_epoch_resumes_to_the_same_run(
+    tiny_model: Path, other_init_model: Path, data_file: Path, tmp_path: Path
 ) -> None:
-    """SIGKILL during training, as soon as a checkpoint appears (mid-epoch 1 of 2), then
-    ``train(resume_from_checkpoint=True)``: the run finishes with the same global step as an
-    uninterrupted one, and every checkpoint left on disk is complete (safetensors load, state parses)."""
-    full = _finish(_worker("train", "--model", str(tiny_model), "--data", str(data_file), "--output",
-                           str(tmp_path / "full")))  # fmt: skip
-    assert full["global_step"] == 16  # 32 records, batch 4, 2 epochs
-
+    """SIGKILL during training, as soon as a checkpoint of step 4 or later appears (epoch 1 of 2), then
+    ``train(resume_from_checkpoint=True)`` in another process, from a model with *other* initial weights:
+    it runs only the steps after the newest complete checkpoint (one the kill cut short is skipped and
+    written again) and ends exactly where an uninterrupted
+    run ends (weights, optimizer and scheduler state, loss curve, every checkpoint on disk, each of them
+    complete: safetensors load, state parses). A restart from scratch would do neither."""
     output = tmp_path / "killed"
     process = _worker("train", "--model", str(tiny_model), "--data", str(data_file), "--output", str(output),
-                      "--step-delay", "0.4")  # fmt: skip
-    deadline = time.monotonic() + 240
-    while not any(step >= 4 for step in _checkpoint_steps(output)):
-        assert process.poll() is None, "the worker ended before it could be killed"
-        assert time.monotonic() < deadline, "no checkpoint appeared"
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
+                      "--step-delay", "0.25")  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not any(step >= 4 for step in _checkpoint_steps(output)):
+            assert process.poll() is None, "the worker ended before it could be killed"
+            assert time.monotonic() < deadline, "no checkpoint appeared"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
     assert process.returncode == -signal.SIGKILL
     killed_at = max(_checkpoint_steps(output))
-    assert killed_at < full["global_step"], "the kill landed before the end of training"
 
-    resumed = _finish(_worker("train", "--model", str(tiny_model), "--data", str(data_file), "--output",
-                              str(output), "--resume"))  # fmt: skip
-    assert resumed["global_step"] == full["global_step"]
+    full = train_run(str(tiny_model), str(data_file), str(tmp_path / "full"))
+    assert full.trainer is not None and full.trainer.state.global_step == 16  # 32 records, batch 4, 2 epochs
+    assert killed_at < 16, "the kill landed before the end of training"
+
+    recorder = StepRecorder()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IncompleteCheckpointWarning)  # the kill may cut a checkpoint short
+        resumed = train_run(str(other_init_model), str(data_file), str(output), resume=True,
+                            callbacks=[recorder])  # fmt: skip
+    assert resumed.trainer is not None
+    resumed_from = recorder.steps[0] - 1
+    # The newest complete checkpoint: the kill may have landed while checkpoint-<killed_at> was written.
+    assert 2 <= resumed_from <= killed_at and resumed_from % 2 == 0
+    assert recorder.steps == list(range(resumed_from + 1, 17)), "only the remaining steps run"
+    assert_same_training(resumed.trainer, full.trainer)
     steps = _checkpoint_steps(output)
     assert steps == _checkpoint_steps(tmp_path / "full") == list(range(2, 17, 2))
     for step in steps:
         _assert_complete_checkpoint(output / f"checkpoint-{step}")
+        assert_same_checkpoint(output / f"checkpoint-{step}", tmp_path / "full" / f"checkpoint-{step}")
 
 
 def _train_in_process(
@@ -174,26 +191,37 @@ def _assert_absent_or_complete(target: Path) -> None:
     if target.exists():
         for name in ("config.json", "model.safetensors", "tokenizer.json", DECODING_CONFIG_FILE):
             assert (target / name).is_file(), f"{target} looks like a model but lacks {name}"
-        load_model(target)
+        load_trained_model(target, "a saved model must answer")
     visible = [p.name for p in target.parent.iterdir() if not p.name.startswith(".")]
     assert visible in ([], [target.name]), f"only the target may look like a model: {visible}"
 
 
-@pytest.mark.slow
 def test_a_save_killed_at_any_moment_never_leaves_a_half_written_model(
     tiny_model: Path, tmp_path: Path
 ) -> None:
-    """SIGKILL while ``QAFineTuner.save`` writes (a loop of saves over the same target, killed at three
-    different moments): the target is either absent or a complete, loadable model; partial writes stay
-    in hidden ``.<name>.partial-*`` directories."""
-    target = tmp_path / "saved" / "model"
-    target.parent.mkdir()
-    for delay in (0.0, 0.05, 0.3):
-        process = _worker("save", "--model", str(tiny_model), "--target", str(target))
-        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
-        time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
+    """SIGKILL while ``QAFineTuner.save`` writes (a process saving over the same target in a loop, killed
+    at three different moments, each over its own target): the target is either absent or a complete,
+    loadable model; partial writes stay in hidden ``.<name>.partial-*`` directories."""
+    delays = (0.0, 0.05, 0.3)
+    targets = [tmp_path / f"saved-{k}" / "model" for k in range(len(delays))]
+    for target in targets:
+        target.parent.mkdir()
+    process = _worker("save", "--model", str(tiny_model), "--target", *map(str, targets))
+    assert process.stdout is not None
+    try:
+        for delay in delays:
+            ready, pid = process.stdout.readline().split()
+            assert ready == "ready"
+            time.sleep(delay)
+            os.kill(int(pid), signal.SIGKILL)
+            assert process.stdout.readline().split() == ["ended", pid, str(int(signal.SIGKILL))]
         process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+    for target in targets:
         _assert_absent_or_complete(target)
 
 

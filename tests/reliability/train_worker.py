@@ -4,16 +4,20 @@
 kill lands mid-epoch) and optionally resuming from the newest complete checkpoint; prints
 ``{"global_step": N}`` as the last line of stdout when it finishes.
 
-``save``: load the model and save it to ``--target`` over and over, printing ``ready`` first, until it is
-killed: wherever the kill lands, ``--target`` must be absent or a complete model.
+``save``: load the model once, then for each ``--target`` in turn fork a process that prints
+``ready <pid>`` and saves the model to that target over and over until the test SIGKILLs it; the worker
+prints ``ended <pid> <signal>`` when it is gone and forks the next one (one import for several kills).
+Wherever a kill lands, its target must be absent or a complete model.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -32,23 +36,45 @@ class Throttle(TrainerCallback):
         time.sleep(self.seconds)
 
 
-def _train(options: argparse.Namespace) -> int:
+def train(
+    model: str,
+    data: str,
+    output: str,
+    *,
+    save_steps: int = 2,
+    step_delay: float = 0.0,
+    resume: bool = False,
+    callbacks: Sequence[TrainerCallback] = (),
+) -> QAFineTuner:
+    """The worker's training run; the fault tests also call it in-process (same settings, same result)."""
     config = TrainingConfig(
-        output_dir=options.output,
+        output_dir=output,
         num_train_epochs=2.0,
         learning_rate=5e-3,
         per_device_train_batch_size=4,
         max_length=64,
         stride=16,
         max_question_tokens=16,
-        save_steps=options.save_steps,
+        save_steps=save_steps,
         save_total_limit=None,
         logging_steps=1,
         progress=False,
     )
-    callbacks = [Throttle(options.step_delay)] if options.step_delay > 0 else []
-    tuner = QAFineTuner(options.model, train_data=options.data, config=config, callbacks=callbacks)
-    tuner.train(resume_from_checkpoint=True if options.resume else None)
+    throttle = [Throttle(step_delay)] if step_delay > 0 else []
+    tuner = QAFineTuner(model, train_data=data, config=config, callbacks=[*throttle, *callbacks])
+    tuner.train(resume_from_checkpoint=True if resume else None)
+    return tuner
+
+
+def _train(options: argparse.Namespace) -> int:
+    tuner = train(
+        options.model,
+        options.data,
+        options.output,
+        save_steps=options.save_steps,
+        step_delay=options.step_delay,
+        resume=options.resume,
+    )
     assert tuner.trainer is not None
     print(json.dumps({"global_step": tuner.trainer.state.global_step}), flush=True)
     return 0
@@ -56,9 +82,16 @@ def _train(options: argparse.Namespace) -> int:
 
 def _save(options: argparse.Namespace) -> int:
     tuner = QAFineTuner(options.model)
-    print("ready", flush=True)
-    while True:
-        tuner.save(options.target)
+    for target in options.target:
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:  # the process to kill: it never returns
+            print(f"ready {os.getpid()}", flush=True)
+            while True:
+                tuner.save(target)
+        _, status = os.waitpid(pid, 0)
+        print(f"ended {pid} {os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0}", flush=True)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--resume", action="store_true")
     save = commands.add_parser("save")
     save.add_argument("--model", required=True)
-    save.add_argument("--target", required=True)
+    save.add_argument("--target", required=True, nargs="+")
     options = parser.parse_args(argv)
     torch.set_num_threads(1)
     return _train(options) if options.command == "train" else _save(options)
