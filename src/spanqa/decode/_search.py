@@ -18,6 +18,10 @@ Everything here works on *token* spans. Where tokens share character offsets (by
 character), two token spans can be one character span, or token order can differ from character order;
 :func:`unordered_rows` finds the windows where that happens among the candidates and
 :func:`top_distinct` ranks those windows by character span instead.
+
+The module is over 400 lines because it is one kernel: the array namespaces, the three steps above and the
+character-span repair all work on the same :class:`Scores` and :class:`Spans` through the same namespace,
+and are read top to bottom as one algorithm (it moved here unchanged from ``spanqa._search``).
 """
 
 from __future__ import annotations
