@@ -1,29 +1,27 @@
 """Shared fixtures: the real data folder, tiny tokenizers of four families and the real MiniLM tokenizer.
 
-Everything here is offline. The data folder (``../shared/data`` next to the repository) is optional: tests
-that need it use the ``data_dir`` fixture and are skipped cleanly without it; the tokenizer families fall
-back to a small built-in corpus so they can always be built.
+Everything here is offline. The data folder (``../shared/data`` next to the repository) is optional
+outside CI: tests that need it use the ``data_dir`` fixture and are skipped without it, with the reason
+shown; in CI (``CI=true``) they fail instead (:mod:`shared_data`). The tokenizer families fall back to a
+small built-in corpus so they can always be built.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from shared_data import DATA_DIR, require_data_dir
 from tokenizer_factory import FAMILIES, minilm_directory, save_families, training_texts
-
-#: Real SQuAD-format data sets (read-only), see its README.md for licences and known defects.
-DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    """The shared data folder; tests using it are skipped when it is absent."""
-    if not DATA_DIR.is_dir():
-        pytest.skip(f"shared data folder {DATA_DIR} is absent")
-    return DATA_DIR
+    """The shared data folder; tests using it are skipped when it is absent, or fail in CI."""
+    return require_data_dir(DATA_DIR, os.environ)
 
 
 @pytest.fixture(scope="session")
