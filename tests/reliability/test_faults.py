@@ -337,7 +337,12 @@ def test_a_strategy_name_clash_is_one_clear_line_in_spanqa_plugins(
     assert "'same-name' is registered twice" in line and "spanqa_one_mod" in line and "spanqa_two_mod" in line
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PluginLoadWarning)
+        # Both plugins, in the message's order (the one whose strategy was registered first, then the
+        # clashing one), then the consequence: one regex, no alternation.
         with pytest.raises(
-            PluginError, match=r"'same-name' is registered twice.*spanqa_one_mod|spanqa_two_mod"
+            PluginError,
+            match=r"strategy name 'same-name' is registered twice: by plugin 'spanqa_two_mod' "
+            r"\(spanqa_two_mod\.Same\) and by plugin 'spanqa_one_mod' \(spanqa_one_mod\.Same\); "
+            r"'same-name' cannot be used until one of them is uninstalled",
         ):
             DecodingConfig.compose(["same-name"], plugin_manager=make_plugin_manager())
