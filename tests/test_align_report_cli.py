@@ -58,7 +58,7 @@ def test_text_report_with_settings_and_repairs(
         "--max-question-tokens", 8,
     )  # fmt: skip
     assert status == 0
-    assert "max_length 64, stride 16, max_question_tokens 8, context first" in out
+    assert "max_seq_length 64, doc_stride 16, max_question_tokens 8, context first" in out
     assert "data layer:          1 repaired, 0 dropped" in out
     assert "failed:            0" in out
 

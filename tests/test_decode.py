@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import attrs
 import numpy as np
 import pytest
 import torch
@@ -15,14 +16,10 @@ import torch
 from spanqa.decode import (
     Answer,
     DecodingConfig,
-    NullThreshold,
-    Prediction,
     SpanDecoder,
-    tune_null_threshold,
 )
 from spanqa.errors import ConfigError, DataError, PluginError
 from spanqa.features import EvalFeatures
-from spanqa.metrics import best_thresholds
 from spanqa.plugins import make_plugin_manager
 from spanqa.strategies.length_capped import LengthCappedOptions
 from spanqa.testing import check_predictions, make_features, random_logits
@@ -312,54 +309,6 @@ def test_apply_null_threshold_flips_without_decoding_again(pm: Any) -> None:
         )
 
 
-def prediction(example_id: str, best: str, diff: float) -> Prediction:
-    return Prediction(example_id, "", None, None, 0.0, 0.5, True, diff, 0.0, 0.5, best)
-
-
-def record(example_id: str, answers: list[str]) -> dict[str, Any]:
-    return {
-        "id": example_id,
-        "context": "x",
-        "question": "?",
-        "answers": {"text": answers, "answer_start": [0] * len(answers)},
-        "is_impossible": not answers,
-    }
-
-
-def test_tune_null_threshold_matches_the_official_search() -> None:
-    gold = [record("a", ["Paris"]), record("b", []), record("c", ["blue sky"]), record("d", [])]
-    predictions = {
-        "a": prediction("a", "Paris", -3.0),
-        "b": prediction("b", "London", 1.0),
-        "c": prediction("c", "blue sky", 0.5),
-        "d": prediction("d", "Rome", 2.0),
-    }
-    tuned = tune_null_threshold(predictions, gold)
-    texts = {key: p.best_span_text for key, p in predictions.items()}
-    diffs = {key: float(p.null_score_diff or 0.0) for key, p in predictions.items()}
-    expected = best_thresholds(gold, texts, diffs)
-    assert (tuned.best_f1_thresh, tuned.best_exact_thresh, tuned.best_f1, tuned.best_exact) == (
-        expected.best_f1_thresh,
-        expected.best_exact_thresh,
-        expected.best_f1,
-        expected.best_exact,
-    )
-    # Predict null iff diff > threshold: the best F1 answers 'a' and 'c', and leaves 'b' and 'd' null.
-    assert tuned.best_f1_thresh == 0.5
-    assert isinstance(tuned, NullThreshold)
-    config = tuned.apply(DecodingConfig.squad_v2(plugin_manager=make_plugin_manager(load_entrypoints=False)))
-    assert config.null_threshold == 0.5
-    without = {"a": attrs_evolve(predictions["a"], null_score_diff=None)}
-    with pytest.raises(ConfigError, match="has no null_score_diff"):
-        tune_null_threshold(without, gold)
-
-
-def attrs_evolve(value: Prediction, **changes: Any) -> Prediction:
-    import attrs
-
-    return attrs.evolve(value, **changes)
-
-
 def test_prediction_to_dict_is_json_ready(pm: Any) -> None:
     features, s, e = one_window()
     prediction = SpanDecoder(
@@ -381,7 +330,7 @@ def test_prediction_to_dict_is_json_ready(pm: Any) -> None:
     }
     # n-best lists are lazy but behave like tuples of answers.
     assert prediction.n_best == tuple(prediction.n_best)
-    assert hash(prediction) == hash(attrs_evolve(prediction, n_best=tuple(prediction.n_best)))
+    assert hash(prediction) == hash(attrs.evolve(prediction, n_best=tuple(prediction.n_best)))
     assert prediction.n_best[:1] == (prediction.n_best[0],)
 
 

@@ -249,7 +249,8 @@ def test_slow_tokenizer_is_rejected(tokenizer_dirs: dict[str, Path], tmp_path: P
     try:
         QAFineTuner(model_dir)
     except TokenizerError as error:
-        assert "fast" in str(error)
+        # transformers 5 saves no vocab.txt for BertTokenizer, so the directory holds no vocabulary at all
+        assert "fast" in str(error) or "holds no tokenizer files" in str(error)
     else:  # transformers 5 converts a slow vocabulary into a fast tokenizer on load: that is fine too
         from transformers import AutoTokenizer
 

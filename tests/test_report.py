@@ -91,13 +91,15 @@ def test_threshold_curve_matches_hand_computed_scores(
     records, predictions = small_v2
     curve = threshold_curve(records, predictions, chosen=1.0)
     assert curve is not None
-    # Below -1 everything is null (only c right); at -1 a answers; at 0 b answers (F1 0.5); at 2 c
-    # answers "cat" and loses its point.
-    np.testing.assert_allclose(curve.thresholds, [-2.0, -1.0, 0.0, 2.0])
+    # Below -1 everything is null (only c right); from -1 a answers; from 0 b answers (F1 0.5); from 2 c
+    # answers "cat" and loses its point. The candidates lie 1.0 beyond the ends and halfway between.
+    np.testing.assert_allclose(curve.thresholds, [-2.0, -0.5, 1.0, 3.0])
+    np.testing.assert_allclose(curve.differences, [-1.0, 0.0, 2.0])
     np.testing.assert_allclose(curve.exact, np.array([1, 2, 2, 1]) * 100 / 3)
     np.testing.assert_allclose(curve.f1, np.array([1, 2, 2.5, 1.5]) * 100 / 3)
-    assert curve.best_f1_threshold == 0.0
+    assert curve.best_f1_threshold == 1.0
     assert curve.at(1.0) == pytest.approx((200 / 3, 250 / 3))
+    assert curve.at(0.0) == pytest.approx((200 / 3, 250 / 3))  # a difference equal to t keeps its span
     assert curve.at(-5.0) == pytest.approx((100 / 3, 100 / 3))
 
 
@@ -154,7 +156,7 @@ def test_write_report_writes_every_file_and_highlights_spans(
     summary = json.loads(files.metrics.read_text())
     assert summary["metrics"] == {"f1": 50.0}
     assert summary["questions"] == 3 and summary["errors"] == 1  # only b is not exact
-    assert summary["null_threshold"] == 1.0 and summary["best_f1_threshold_on_curve"] == 0.0
+    assert summary["null_threshold"] == 1.0 and summary["best_f1_threshold_on_curve"] == 1.0
     page = files.errors_page.read_text(encoding="utf-8")
     assert 'id="b"' in page and 'id="a"' not in page and 'id="c"' not in page
     assert "&lt;b&gt;" in page and "<b>" not in page.split('id="b"')[1].split("context")[1]

@@ -398,14 +398,23 @@ class QAFineTuner:
                 "tune_threshold=True needs a decoding config with the 'null-answer' strategy "
                 "(DecodingConfig.squad_v2())"
             )
+        tuned = None
         if tune_threshold or (tune_threshold is None and has_null and can_tune):
             tuned = tune_null_threshold(predictions, records)
-            diffs = [p.null_score_diff for p in predictions.values() if p.null_score_diff is not None]
-            decoding = decoding.with_null_threshold(_with_margin(tuned.best_f1_thresh, diffs))
+            decoding = tuned.apply(decoding)
             predictions = SpanDecoder(decoding).apply_null_threshold(predictions)
             na_probs = {key: float(p.null_score_diff or 0.0) for key, p in predictions.items()}
         texts = {key: prediction.text for key, prediction in predictions.items()}
         metrics = squad_evaluate(list(records), texts, na_probs)
+        if tuned is not None:
+            # The official search's thresholds assume probabilities in [0, 1]; report the thresholds that
+            # reproduce best_exact / best_f1 with spanqa's rule (the one saved), see spanqa.decode.threshold.
+            metrics.update(
+                best_exact=tuned.best_exact,
+                best_exact_thresh=tuned.best_exact_thresh,
+                best_f1=tuned.best_f1,
+                best_f1_thresh=tuned.best_f1_thresh,
+            )
         return EvaluationResult(
             metrics=dict(metrics),
             predictions=predictions,
@@ -441,19 +450,6 @@ class QAFineTuner:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return target
-
-
-def _with_margin(threshold: float, diffs: Sequence[float]) -> float:
-    """The tuned threshold moved halfway to the next larger null-score difference of the dev set.
-
-    The official search returns the difference of one dev question itself, so that question sits exactly
-    on the boundary and the last bit of float noise (another batch layout, another process) flips its
-    answer. Halfway to the next difference decides every dev question the same way, with a margin.
-    """
-    larger = [d for d in diffs if d > threshold and math.isfinite(d)]
-    if larger:
-        return (threshold + min(larger)) / 2
-    return threshold + max(1.0, abs(threshold)) * 1e-3 if math.isfinite(threshold) else threshold
 
 
 def _distributed() -> bool:

@@ -60,6 +60,7 @@ __all__ = [
     "load_na_probs",
     "load_predictions",
     "normalize_answer",
+    "score_answer",
 ]
 
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
@@ -124,6 +125,13 @@ def _f1_v1(prediction: str, gold: str) -> float:
     if not prediction_tokens or not gold_tokens:
         return 0.0
     return _token_f1(prediction_tokens, gold_tokens)
+
+
+def score_answer(prediction: str, golds: Iterable[str]) -> tuple[int, float]:
+    """Exact match (0/1) and F1 (0..1) of one predicted text under the SQuAD 2.0 rules: golds that
+    normalise to nothing are dropped, and a question left with none is scored against ``""`` (so ``""``
+    is right for an unanswerable question)."""
+    return _score_v2(prediction, [text for text in golds if normalize_answer(text)] or [""])
 
 
 def _score_v2(prediction: str, golds: Iterable[str]) -> tuple[int, float]:
@@ -209,7 +217,7 @@ class GoldSet:
     def __len__(self) -> int:
         return len(self.questions)
 
-    def missing_ids(self, predictions: Mapping[str, str]) -> list[str]:
+    def missing_ids(self, predictions: Mapping[str, object]) -> list[str]:
         """Ids of the gold questions that ``predictions`` has no entry for, in data order."""
         return [question.id for question in self.questions if question.id not in predictions]
 
@@ -448,8 +456,7 @@ def _raw_scores(gold: GoldSet, predictions: Mapping[str, str]) -> _RawScores:
             exact.append(0)
             f1_scores.append(0.0)
             continue
-        golds = [text for text in question.answers if normalize_answer(text)] or [""]
-        exact_score, f1_score = _score_v2(prediction, golds)
+        exact_score, f1_score = score_answer(prediction, question.answers)
         exact.append(exact_score)
         f1_scores.append(f1_score)
     return _RawScores(exact, f1_scores, answered)

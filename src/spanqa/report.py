@@ -32,9 +32,9 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from spanqa.decode.threshold import ThresholdSweep, threshold_sweep
 from spanqa.errors import ConfigError, DataError
-from spanqa.metrics import f1 as f1_score
-from spanqa.metrics import normalize_answer
+from spanqa.metrics import score_answer
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -57,15 +57,6 @@ __all__ = [
 #: How many context characters an error entry shows on either side of the gold and predicted spans.
 _CONTEXT_MARGIN = 300
 _IDS_SHOWN = 5
-
-
-def _scores(prediction: str, golds: Sequence[str]) -> tuple[float, float]:
-    """Exact match and F1 of one text against a question's golds, with the SQuAD 2.0 rules (golds that
-    normalise to nothing are dropped; a question left with none is scored against ``""``)."""
-    kept = [gold for gold in golds if normalize_answer(gold)] or [""]
-    normalised = normalize_answer(prediction)
-    exact = max(float(normalised == normalize_answer(gold)) for gold in kept)
-    return exact, max(f1_score(prediction, gold) for gold in kept)
 
 
 def _check_predictions(
@@ -104,36 +95,24 @@ def question_scores(
 ) -> QuestionScores:
     """Score every record's prediction; raises :class:`DataError` naming records without a prediction."""
     chosen = _check_predictions(records, predictions)
-    pairs = [_scores(p.text, _gold_texts(r)) for r, p in zip(records, chosen, strict=True)]
+    pairs = [score_answer(p.text, _gold_texts(r)) for r, p in zip(records, chosen, strict=True)]
     scores = np.asarray(pairs, dtype=np.float64).reshape(len(pairs), 2)
     probability = np.asarray([p.probability for p in chosen], dtype=np.float64)
     return QuestionScores(exact=scores[:, 0], f1=scores[:, 1], probability=probability)
 
 
 @attrs.frozen
-class ThresholdCurve:
-    """EM and F1 (percent) of the whole set as functions of the null threshold.
+class ThresholdCurve(ThresholdSweep):
+    """EM and F1 (percent) of the whole set as functions of the null threshold: the
+    :class:`~spanqa.decode.threshold.ThresholdSweep` the threshold is tuned with, and ``chosen``, the
+    threshold the decoder used (``None`` if unknown)."""
 
-    A question is predicted unanswerable iff ``null_score_diff > threshold``, so the scores only change at
-    the questions' own ``null_score_diff`` values: ``thresholds`` holds those (sorted, distinct) plus one
-    point below them all (everything null), and ``exact[i]`` / ``f1[i]`` are the scores at
-    ``thresholds[i]``. ``chosen`` is the threshold the decoder used (``None`` if unknown).
-    """
-
-    thresholds: npt.NDArray[np.float64]
-    exact: npt.NDArray[np.float64]
-    f1: npt.NDArray[np.float64]
     chosen: float | None = None
 
     @property
     def best_f1_threshold(self) -> float:
-        """The smallest threshold reaching the best F1 on this curve."""
-        return float(self.thresholds[int(np.argmax(self.f1))])
-
-    def at(self, threshold: float) -> tuple[float, float]:
-        """(EM, F1) in percent at ``threshold`` (read from the step function)."""
-        index = max(int(np.searchsorted(self.thresholds, threshold, side="right")) - 1, 0)
-        return float(self.exact[index]), float(self.f1[index])
+        """The candidate threshold with the best F1 (the lowest on a tie): what tuning chooses."""
+        return self.best(self.f1)[1]
 
 
 def threshold_curve(
@@ -141,34 +120,18 @@ def threshold_curve(
     predictions: Mapping[str, Prediction],
     chosen: float | None = None,
 ) -> ThresholdCurve | None:
-    """EM/F1 against the null threshold, computed in one sort (``None`` without null scores).
-
-    Every question has two possible outcomes: its best span (``best_span_text``) or the null answer.
-    Sorting the questions by ``null_score_diff``, the score at a threshold is the span scores of the
-    questions at or below it plus the null scores of those above it: two cumulative sums.
-    """
+    """EM/F1 against the null threshold (``None`` without null scores): the candidates and scores of
+    :func:`spanqa.decode.threshold.threshold_sweep`, the very sweep the threshold is tuned with."""
     chosen_predictions = _check_predictions(records, predictions)
     if not chosen_predictions or any(p.null_score_diff is None for p in chosen_predictions):
         return None
-    diffs = np.asarray([p.null_score_diff for p in chosen_predictions], dtype=np.float64)
-    span = np.asarray(
-        [_scores(p.best_span_text, _gold_texts(r)) for r, p in zip(records, chosen_predictions, strict=True)],
-        dtype=np.float64,
-    ).reshape(-1, 2)
-    null = np.asarray([_scores("", _gold_texts(r)) for r in records], dtype=np.float64).reshape(-1, 2)
-    order = np.argsort(diffs, kind="stable")
-    sorted_diffs = diffs[order]
-    # Below every diff, all questions are null; passing each diff switches its question to the span.
-    gain = np.cumsum(span[order] - null[order], axis=0)
-    totals = null.sum(axis=0) + gain
-    # Equal diffs switch together: keep the last row of each run of equal values.
-    last = np.r_[sorted_diffs[1:] != sorted_diffs[:-1], True]
-    thresholds = np.r_[sorted_diffs[0] - 1.0, sorted_diffs[last]]
-    totals = np.vstack([null.sum(axis=0), totals[last]])
-    scale = 100.0 / len(records)
-    return ThresholdCurve(
-        thresholds=thresholds, exact=totals[:, 0] * scale, f1=totals[:, 1] * scale, chosen=chosen
+    pairs = list(zip(records, chosen_predictions, strict=True))
+    sweep = threshold_sweep(
+        [p.null_score_diff for p in chosen_predictions if p.null_score_diff is not None],
+        [score_answer(p.best_span_text, _gold_texts(r)) for r, p in pairs],
+        [score_answer("", _gold_texts(r)) for r in records],
     )
+    return ThresholdCurve(**attrs.asdict(sweep, recurse=False), chosen=chosen)
 
 
 @attrs.frozen
@@ -248,8 +211,10 @@ def _save(figure: Figure, path: Path) -> Path:
 def _plot_threshold(curve: ThresholdCurve, path: Path) -> Path:
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(7, 4.2))
-    axes.step(curve.thresholds, curve.exact, where="post", label="EM", color="tab:blue")
-    axes.step(curve.thresholds, curve.f1, where="post", label="F1", color="tab:orange")
+    # The scores step at the questions' differences (a difference equal to the threshold keeps its span).
+    steps = np.r_[curve.thresholds[0], curve.differences, curve.thresholds[-1]]
+    axes.step(steps, np.r_[curve.exact, curve.exact[-1]], where="post", label="EM", color="tab:blue")
+    axes.step(steps, np.r_[curve.f1, curve.f1[-1]], where="post", label="F1", color="tab:orange")
     if curve.chosen is not None:
         exact, f1 = curve.at(curve.chosen)
         axes.axvline(

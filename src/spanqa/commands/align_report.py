@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 
 from spanqa.align import Aligner
+from spanqa.commands._options import add_option, add_window_options
 from spanqa.data import POLICIES, load_records
 
 NAME = "align-report"
@@ -33,33 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data", required=True, metavar="FILE", type=Path, help="SQuAD JSON, flat JSON or JSON lines file"
     )
-    parser.add_argument(
-        "--max-length",
-        "--max_seq_length",
-        dest="max_length",
-        type=int,
-        default=384,
-        metavar="N",
-        help="tokens per window, question and special tokens included (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--stride",
-        "--doc_stride",
-        dest="stride",
-        type=int,
-        default=128,
-        metavar="N",
-        help="overlap between consecutive windows of a long context, in tokens (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--max-question-tokens",
-        "--max_question_tokens",
-        dest="max_question_tokens",
-        type=int,
-        default=64,
-        metavar="N",
-        help="longer questions are truncated to this many tokens, and counted (default: %(default)s)",
-    )
+    add_window_options(parser)
+    # The spellings this command had before it shared the window options of train/evaluate/predict.
+    for old, dest in (("--max-length", "max_seq_length"), ("--stride", "doc_stride")):
+        parser.add_argument(old, dest=dest, type=int, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     parser.add_argument(
         "--policy",
         choices=POLICIES,
@@ -70,14 +48,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--all-ids", action="store_true", help="list every id in the text report (default: the first 20)"
     )
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_option(parser, "no_progress", action="store_true", help="hide the progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
     aligner = Aligner.from_pretrained(
         args.tokenizer,
-        max_length=args.max_length,
-        stride=args.stride,
+        max_length=args.max_seq_length,
+        stride=args.doc_stride,
         max_question_tokens=args.max_question_tokens,
         progress=False if args.no_progress else None,
     )
@@ -87,8 +65,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         print(
-            f"{args.data} with {args.tokenizer} (max_length {aligner.max_length}, stride {aligner.stride}, "
-            f"max_question_tokens {aligner.max_question_tokens}, "
+            f"{args.data} with {args.tokenizer} (max_seq_length {aligner.max_length}, "
+            f"doc_stride {aligner.stride}, max_question_tokens {aligner.max_question_tokens}, "
             f"{'question' if aligner.question_first else 'context'} first)"
         )
         print(report.format(max_ids=None if args.all_ids else 20))

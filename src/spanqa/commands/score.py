@@ -45,14 +45,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The official scripts' command line (``DATA PRED``, ``--na-prob-file``/``-n``, ``--out-file``/``-o``,
     ``--na-prob-thresh``/``-t``), and spanqa's named spelling of the same (``--data``, ``--predictions``,
     ``--na-probs``)."""
-    parser.add_argument("data_file", nargs="?", metavar="DATA", help="as --data (the scripts' first argument)")
+    parser.add_argument(
+        "data_file", nargs="?", metavar="DATA", help="as --data (the scripts' first argument)"
+    )
     parser.add_argument(
         "pred_file", nargs="?", metavar="PRED", help="as --predictions (the scripts' second argument)"
     )
     parser.add_argument("--data", metavar="FILE", help="SQuAD-format JSON with the gold answers")
-    parser.add_argument(
-        "--predictions", metavar="PRED.json", help="JSON object: question id -> answer text"
-    )
+    parser.add_argument("--predictions", metavar="PRED.json", help="JSON object: question id -> answer text")
     parser.add_argument(
         "--na-probs",
         "--na-prob-file",
@@ -82,7 +82,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _one_of(positional: str | None, option: str | None, name: str, flag: str) -> str:
     if positional is not None and option is not None:
-        raise ConfigError(f"the {name} file is given twice ({positional!r} and {flag} {option!r}); give it once")
+        raise ConfigError(
+            f"the {name} file is given twice ({positional!r} and {flag} {option!r}); give it once"
+        )
     if positional is None and option is None:
         raise ConfigError(f"the {name} file is missing: give DATA PRED, or {flag} FILE")
     return positional if positional is not None else option  # type: ignore[return-value]

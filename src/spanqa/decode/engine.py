@@ -69,7 +69,7 @@ from spanqa.decode.predictions import Prediction, build_predictions
 from spanqa.errors import ConfigError, DataError, PluginError
 from spanqa.features import EvalFeatures
 from spanqa.plugins import StrategyRegistry, registry_for
-from spanqa.strategies.base import CandidateTable, SearchPlan, Strategy, ranking_order
+from spanqa.strategies.base import CandidateTable, SearchPlan, Strategy, predicts_null, ranking_order
 
 __all__ = ["Backend", "DecodeStream", "SpanDecoder"]
 
@@ -228,7 +228,7 @@ class SpanDecoder:
                 raise ConfigError(
                     f"prediction {key!r} has no null_score_diff (not decoded with {NULL_ANSWER!r})"
                 )
-            want_null = diff > threshold
+            want_null = bool(predicts_null(diff, threshold))
             if want_null == prediction.is_null:
                 result[key] = prediction
             elif want_null:

@@ -123,6 +123,16 @@ def options_from_dict(options_cls: type[Any], data: Any, *, where: str) -> Any:
 # Stage 1: the search plan.
 
 
+def predicts_null(null_score_diff: npt.ArrayLike, threshold: npt.ArrayLike) -> Any:
+    """The null rule, written once: "no answer" iff ``null_score_diff > threshold`` (element-wise).
+
+    The strategy decides with it, :meth:`spanqa.SpanDecoder.apply_null_threshold` re-decides with it, and
+    :mod:`spanqa.decode.threshold` tunes (and the report plots) thresholds for it. Strict ``>``: a question
+    whose difference equals the threshold keeps its span, as in the official SQuAD 2.0 script.
+    """
+    return np.greater(null_score_diff, threshold)
+
+
 @attrs.frozen
 class SearchPlan:
     """What the exact per-window search computes; strategies adjust it in :meth:`Strategy.plan`.

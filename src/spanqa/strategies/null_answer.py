@@ -15,7 +15,14 @@ import attrs
 import numpy as np
 
 from spanqa.hookspecs import RegisterStrategy, hookimpl
-from spanqa.strategies.base import CandidateTable, SearchPlan, Strategy, real_number, to_float
+from spanqa.strategies.base import (
+    CandidateTable,
+    SearchPlan,
+    Strategy,
+    predicts_null,
+    real_number,
+    to_float,
+)
 
 
 @attrs.frozen
@@ -48,7 +55,7 @@ class NullAnswer(Strategy):
         has_span = best > -np.inf
         diff = np.full(candidates.num_examples, np.inf)
         diff[has_span] = null[has_span] - best[has_span]
-        return candidates.with_null(diff > self.options.null_threshold, diff)
+        return candidates.with_null(predicts_null(diff, self.options.null_threshold), diff)
 
 
 @hookimpl
