@@ -99,7 +99,7 @@ def test_unusable_tokenizer_directory_is_a_clear_error(
     assert status == 2 and "does not exist" in err
     (tmp_path / "empty").mkdir()
     status, _, err = run_cli(capsys, "--tokenizer", tmp_path / "empty", "--data", data)
-    assert status == 2 and "cannot load a tokenizer from" in err and "empty" in err
+    assert status == 2 and "holds no tokenizer files" in err and "empty" in err
 
 
 def test_help_describes_the_report(capsys: pytest.CaptureFixture[str]) -> None:

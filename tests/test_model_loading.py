@@ -120,3 +120,19 @@ def test_evaluate_refuses_an_untrained_head_as_predict_does(
             call()
     with pytest.raises(ConfigError, match="no trained question-answering head"):
         Reader.from_pretrained(encoder)
+
+
+def test_a_tokenizer_that_maps_most_text_to_unknown_is_refused(
+    without_tokenizer: Path, data_dir: Path
+) -> None:
+    """Past the file check (a tokenizer object handed to the Aligner): the placeholder vocabulary that
+    transformers 5 builds from config.json alone maps every word to [UNK]; aligning with it is refused."""
+    from transformers import AutoTokenizer
+
+    from spanqa.data import load_records
+
+    placeholder = AutoTokenizer.from_pretrained(str(without_tokenizer))
+    records = load_records(data_dir / "xquad.en.json").records[:20]
+    for call in (Aligner(placeholder).eval_features, Aligner(placeholder).align_report):
+        with pytest.raises(TokenizerError, match=r"maps \d+% of the context tokens to its unknown token"):
+            call(records)

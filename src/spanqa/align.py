@@ -59,8 +59,14 @@ from spanqa.features import EvalFeatures, PaddingSide
 from spanqa.features import TrainFeatures as _TrainFeatures
 from spanqa.labels import label_windows
 from spanqa.questions import risky_questions, truncate_questions
+from spanqa.windows import (
+    DEFAULT_MAX_LENGTH,
+    DEFAULT_MAX_QUESTION_TOKENS,
+    DEFAULT_STRIDE,
+    Windows,
+    build_windows,
+)
 from spanqa.windows import WHITESPACE as WHITESPACE
-from spanqa.windows import Windows, build_windows
 
 if TYPE_CHECKING:
     from spanqa.alignment_report import AlignmentReport
@@ -81,6 +87,12 @@ class DataReportLike(Protocol):
 
     @property
     def dropped(self) -> Sequence[Any]: ...
+
+
+#: Share of a batch's context tokens above which the tokenizer's unknown token means "wrong tokenizer".
+MAX_UNKNOWN_SHARE = 0.5
+#: Context tokens a batch needs before that share is judged (a few odd characters prove nothing).
+MIN_TOKENS_FOR_VOCABULARY_CHECK = 20
 
 
 def _check_tokenizer(_instance: object, _attribute: attrs.Attribute[Any], tokenizer: Any) -> None:
@@ -148,9 +160,11 @@ class Aligner:
     """
 
     tokenizer: Any = attrs.field(validator=_check_tokenizer, repr=_tokenizer_repr)
-    max_length: int = attrs.field(default=384, kw_only=True, validator=_positive_int)
-    stride: int = attrs.field(default=128, kw_only=True, validator=_non_negative_int)
-    max_question_tokens: int = attrs.field(default=64, kw_only=True, validator=_positive_int)
+    max_length: int = attrs.field(default=DEFAULT_MAX_LENGTH, kw_only=True, validator=_positive_int)
+    stride: int = attrs.field(default=DEFAULT_STRIDE, kw_only=True, validator=_non_negative_int)
+    max_question_tokens: int = attrs.field(
+        default=DEFAULT_MAX_QUESTION_TOKENS, kw_only=True, validator=_positive_int
+    )
     batch_size: int = attrs.field(default=1000, kw_only=True, validator=_positive_int)
     progress: bool | None = attrs.field(default=None, kw_only=True, validator=_optional_bool)
 
@@ -177,19 +191,18 @@ class Aligner:
     def from_pretrained(cls, directory: str | os.PathLike[str], **settings: Any) -> Aligner:
         """An Aligner over the tokenizer saved in a local ``directory`` (nothing is downloaded).
 
+        Loaded by :func:`spanqa.models.load_tokenizer`, the loader the Reader, the fine-tuner and every
+        command use, so the same directories are refused with the same errors.
+
         Raises:
             TokenizerError: when the directory does not exist or holds no usable tokenizer.
         """
-        from transformers import AutoTokenizer
+        from spanqa.models import load_tokenizer
 
         path = Path(directory)
         if not path.is_dir():
             raise TokenizerError(f"tokenizer directory {str(path)!r} does not exist (or is not a directory)")
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        except (OSError, ValueError, TypeError, KeyError, AttributeError, ImportError) as error:
-            reason = " ".join(str(error).split())
-            raise TokenizerError(f"cannot load a tokenizer from {str(path)!r}: {reason}") from error
+        tokenizer = load_tokenizer(path)
         return cls(tokenizer, **settings)
 
     # ------------------------------------------------------------------ properties
@@ -425,7 +438,34 @@ class Aligner:
             questions, cut = self._truncate_questions(examples.questions, range(len(examples)))
             windows = self._windows(self._encode(questions, examples.contexts), examples)
         truncated.extend(examples.ids[i] for i in sorted(cut))
+        self._check_vocabulary(windows, examples)
         return windows
+
+    def _check_vocabulary(self, windows: Windows, examples: Examples) -> None:
+        """Refuse a tokenizer that maps most of the contexts to its unknown token.
+
+        Such a tokenizer is not the model's (transformers 5 builds a five-word placeholder from a
+        ``config.json`` alone): its windows still "align", because offsets survive, so the answers and
+        scores would be garbage with exit status 0. Real tokenizers leave a few percent unknown at most.
+        """
+        unknown = self.tokenizer.unk_token_id
+        if unknown is None:
+            return
+        total = int((windows.context_end - windows.context_start).sum())
+        if total < MIN_TOKENS_FOR_VOCABULARY_CHECK:
+            return
+        found = sum(
+            row[start:end].count(unknown)
+            for row, start, end in zip(
+                windows.input_ids, windows.context_start.tolist(), windows.context_end.tolist(), strict=True
+            )
+        )
+        if found > MAX_UNKNOWN_SHARE * total:
+            raise TokenizerError(
+                f"the tokenizer {_tokenizer_repr(self.tokenizer)} maps {found / total:.0%} of the context "
+                f"tokens to its unknown token {self.tokenizer.unk_token!r} (records {examples.ids[0]!r} "
+                f"to {examples.ids[-1]!r}): it does not know this text; is it the model's own tokenizer?"
+            )
 
     def _windows(self, encoding: Any, examples: Examples) -> Windows:
         """The windows of a pair call's ``encoding`` (see :func:`spanqa.windows.build_windows`)."""

@@ -41,6 +41,7 @@ from spanqa.models import (
     load_tokenizer,
     quiet_transformers,
 )
+from spanqa.windows import DEFAULT_MAX_LENGTH, DEFAULT_MAX_QUESTION_TOKENS, DEFAULT_STRIDE
 
 if TYPE_CHECKING:
     pass
@@ -96,9 +97,9 @@ class TrainingConfig:
     warmup_ratio: float = attrs.field(default=0.1, validator=_fraction)
     weight_decay: float = attrs.field(default=0.01, validator=attrs.validators.ge(0.0))
     seed: int = 42
-    max_length: int = attrs.field(default=384, validator=_positive)
-    stride: int = attrs.field(default=128, validator=attrs.validators.ge(0))
-    max_question_tokens: int = attrs.field(default=64, validator=_positive)
+    max_length: int = attrs.field(default=DEFAULT_MAX_LENGTH, validator=_positive)
+    stride: int = attrs.field(default=DEFAULT_STRIDE, validator=attrs.validators.ge(0))
+    max_question_tokens: int = attrs.field(default=DEFAULT_MAX_QUESTION_TOKENS, validator=_positive)
     group_by_length: bool = True
     length_group_batches: int = attrs.field(default=8, validator=_positive)
     precision: Precision = attrs.field(

@@ -28,6 +28,7 @@ from spanqa.data import LoadedRecords, QARecord
 from spanqa.decode import N_BEST, NULL_ANSWER, Answer, DecodingConfig, Prediction, SpanDecoder
 from spanqa.errors import ConfigError, DataError
 from spanqa.models import DECODING_CONFIG_FILE, load_tokenizer, load_trained_model
+from spanqa.windows import DEFAULT_MAX_LENGTH, DEFAULT_MAX_QUESTION_TOKENS, DEFAULT_STRIDE
 
 Precision = Literal["fp32", "fp16", "bf16"]
 _DTYPES: dict[str, torch.dtype] = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -113,9 +114,9 @@ class Reader:
         tokenizer: Any,
         *,
         decoding: DecodingConfig | None = None,
-        max_length: int = 384,
-        stride: int = 128,
-        max_question_tokens: int = 64,
+        max_length: int = DEFAULT_MAX_LENGTH,
+        stride: int = DEFAULT_STRIDE,
+        max_question_tokens: int = DEFAULT_MAX_QUESTION_TOKENS,
         batch_size: int = 32,
         max_batch_tokens: int | Literal["auto"] | None = "auto",
         device: str | torch.device | None = None,

@@ -24,7 +24,24 @@ from spanqa.features import NOT_CONTEXT
 if TYPE_CHECKING:
     from spanqa.examples_reader import Examples
 
-__all__ = ["FAR", "WHITESPACE", "Windows", "build_windows", "normalise_offsets", "ragged_arange"]
+__all__ = [
+    "DEFAULT_MAX_LENGTH",
+    "DEFAULT_MAX_QUESTION_TOKENS",
+    "DEFAULT_STRIDE",
+    "FAR",
+    "WHITESPACE",
+    "Windows",
+    "build_windows",
+    "normalise_offsets",
+    "ragged_arange",
+]
+
+#: The window settings' defaults, named once for the Aligner, the Reader, the fine-tuner and the CLI:
+#: tokens per window (question and special tokens included), the overlap between consecutive windows of a
+#: long context, and the tokens a question keeps (run_qa.py's 384 / 128, and 64 for the question).
+DEFAULT_MAX_LENGTH = 384
+DEFAULT_STRIDE = 128
+DEFAULT_MAX_QUESTION_TOKENS = 64
 
 #: Every character for which ``str.isspace()`` is true. Token offsets are trimmed of these so that a token
 #: such as RoBERTa's ``"Ġword"`` or SentencePiece's ``"▁word"`` (whose offsets may include the space before

@@ -11,6 +11,8 @@ import json
 import sys
 from typing import Any
 
+from spanqa.windows import DEFAULT_MAX_LENGTH, DEFAULT_MAX_QUESTION_TOKENS, DEFAULT_STRIDE
+
 
 def add_option(parser: argparse.ArgumentParser, name: str, **kwargs: Any) -> None:
     """Add ``--name_with_underscores`` with ``--name-with-dashes`` as an alias."""
@@ -25,7 +27,7 @@ def add_window_options(parser: argparse.ArgumentParser) -> None:
         parser,
         "max_seq_length",
         type=int,
-        default=384,
+        default=DEFAULT_MAX_LENGTH,
         metavar="N",
         help="tokens per window, question included (default: %(default)s)",
     )
@@ -33,7 +35,7 @@ def add_window_options(parser: argparse.ArgumentParser) -> None:
         parser,
         "doc_stride",
         type=int,
-        default=128,
+        default=DEFAULT_STRIDE,
         metavar="N",
         help="overlap between consecutive windows of a long context, in tokens (default: %(default)s)",
     )
@@ -41,7 +43,7 @@ def add_window_options(parser: argparse.ArgumentParser) -> None:
         parser,
         "max_question_tokens",
         type=int,
-        default=64,
+        default=DEFAULT_MAX_QUESTION_TOKENS,
         metavar="N",
         help="longer questions are truncated to this many tokens, and counted (default: %(default)s)",
     )
