@@ -123,10 +123,11 @@ def test_evaluate_refuses_an_untrained_head_as_predict_does(
 
 
 def test_a_tokenizer_that_maps_most_text_to_unknown_is_refused(
-    without_tokenizer: Path, data_dir: Path
+    without_tokenizer: Path, data_dir: Path, minilm_dir: Path
 ) -> None:
     """Past the file check (a tokenizer object handed to the Aligner): the placeholder vocabulary that
-    transformers 5 builds from config.json alone maps every word to [UNK]; aligning with it is refused."""
+    transformers 5 builds from config.json alone maps every word to [UNK]; aligning with it is refused.
+    A real tokenizer on a language it hardly knows (English MiniLM on Thai) is only warned about."""
     from transformers import AutoTokenizer
 
     from spanqa.data import load_records
@@ -136,3 +137,10 @@ def test_a_tokenizer_that_maps_most_text_to_unknown_is_refused(
     for call in (Aligner(placeholder).eval_features, Aligner(placeholder).align_report):
         with pytest.raises(TokenizerError, match=r"maps \d+% of the context tokens to its unknown token"):
             call(records)
+
+    from spanqa.align import UnknownTokenWarning
+
+    minilm = AutoTokenizer.from_pretrained(str(minilm_dir))
+    thai = load_records(data_dir / "xquad.th.json").records[:20]
+    with pytest.warns(UnknownTokenWarning, match=r"maps \d+% of the context tokens"):
+        Aligner(minilm).eval_features(thai)

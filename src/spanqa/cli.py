@@ -13,6 +13,7 @@ import difflib
 import importlib
 import re
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -131,6 +132,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _refuse_unknown_options(parser, argv)
     args = parser.parse_args(argv)
+
+    def show(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+        print(f"spanqa {args.command}: warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        # spanqa's own warnings are messages to the user: one line each, not Python's file:line report.
+        warnings.showwarning = show  # restored by catch_warnings
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         status: int = args._run(args)
     except SpanQAError as error:
