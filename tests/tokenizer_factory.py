@@ -18,16 +18,28 @@ The families:
 * ``xlnet``: the same Unigram model, XLNet-like: left padding, context first, ``c <sep> q <sep> <cls>``
   (the CLS token is the *last* token of a window).
 
-The ``tokenizers`` trainers break ties between equally frequent merges/pieces in hash-map order, so the
-WordPiece and Unigram vocabularies differ slightly from one process to the next (byte-level BPE does
-not): tests built on these tokenizers should assert properties (every label decodes to its answer), not
-particular token ids or counts.
+The tokenizers are the same in every process, so that a failure (a Hypothesis example above all) can be
+replayed. The ``tokenizers`` trainers are not deterministic by themselves: they iterate Rust hash maps,
+whose order changes from process to process. Byte-level BPE is unaffected (its alphabet is sorted and its
+merges break ties by token id); the other two are built around the problem:
+
+* WordPiece: the trainer gives the ``##x`` continuation pieces ids in hash-map order as it meets them,
+  and merges break ties by those ids. Every continuation piece the corpus needs is therefore declared
+  up front, sorted, so all ids and merges are fixed (:func:`continuation_pieces`).
+* Unigram: its EM sums scores in hash-map order (the scores differed by up to 0.04 between runs) and
+  prunes near-ties differently. The pieces come instead from a (deterministic) BPE trainer on the same
+  Metaspace words, and each piece's score is its log frequency in the corpus under that BPE model: a
+  real Unigram model (Viterbi over piece scores), built in a fixed order.
+
+Tests should still assert properties (every label is its answer's minimal span), not token ids.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import math
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -105,13 +117,20 @@ def _template(tokenizer: Tokenizer, single: str, pair: str, specials: Iterable[s
 
 def build_wordpiece(texts: Sequence[str], vocab_size: int = 3000) -> PreTrainedTokenizerFast:
     """Uncased WordPiece, BERT-like (lowercasing and accent stripping, CJK characters split)."""
-    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trained = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    trained.normalizer = normalizers.BertNormalizer(lowercase=True)
+    trained.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    # The continuation pieces, declared up front (as special tokens, the only way to give the trainer
+    # tokens in a fixed order) so that their ids, and so the merges' tie-breaks, never depend on hash order.
+    continuations = continuation_pieces(trained, texts)
     trainer = trainers.WordPieceTrainer(
-        vocab_size=vocab_size, special_tokens=_WORDPIECE_SPECIALS, show_progress=False
+        vocab_size=vocab_size, special_tokens=[*_WORDPIECE_SPECIALS, *continuations], show_progress=False
     )
-    tokenizer.train_from_iterator(texts, trainer)
+    trained.train_from_iterator(texts, trainer)
+    tokenizer = Tokenizer(trained.model)  # the trained vocabulary, without the continuations as specials
+    tokenizer.normalizer = trained.normalizer
+    tokenizer.pre_tokenizer = trained.pre_tokenizer
+    tokenizer.add_special_tokens(_WORDPIECE_SPECIALS)
     _template(tokenizer, "[CLS] $A [SEP]", "[CLS] $A:0 [SEP]:0 $B:1 [SEP]:1", ["[CLS]", "[SEP]"])
     tokenizer.decoder = decoders.WordPiece()
     return _wrap(
@@ -156,20 +175,44 @@ def build_bytelevel_bpe(texts: Sequence[str], vocab_size: int = 3000) -> PreTrai
     )
 
 
+def continuation_pieces(tokenizer: Tokenizer, texts: Sequence[str], prefix: str = "##") -> list[str]:
+    """``prefix + c`` for every character ``c`` that follows another one inside a word, sorted."""
+    assert tokenizer.normalizer is not None and tokenizer.pre_tokenizer is not None
+    characters: set[str] = set()
+    for text in texts:
+        normalized = tokenizer.normalizer.normalize_str(text)
+        for word, _ in tokenizer.pre_tokenizer.pre_tokenize_str(normalized):
+            characters.update(word[1:])
+    return [prefix + character for character in sorted(characters)]
+
+
 def _train_unigram(texts: Sequence[str], vocab_size: int) -> Tokenizer:
-    tokenizer = Tokenizer(models.Unigram())
-    tokenizer.normalizer = normalizers.NFKC()
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
-    trainer = trainers.UnigramTrainer(
-        vocab_size=vocab_size,
-        special_tokens=_UNIGRAM_SPECIALS,
-        unk_token="<unk>",
-        max_piece_length=8,
-        show_progress=False,
+    """A Unigram model over BPE-trained Metaspace pieces, scored by their log frequency (deterministic)."""
+    normalizer = normalizers.NFKC()
+    pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    bpe = Tokenizer(models.BPE(unk_token="<unk>"))
+    bpe.normalizer = normalizer
+    bpe.pre_tokenizer = pre_tokenizer
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=_UNIGRAM_SPECIALS, max_token_length=8, show_progress=False
     )
-    tokenizer.train_from_iterator(texts, trainer)
+    bpe.train_from_iterator(texts, trainer)
+    counts = Counter(token for encoding in bpe.encode_batch(list(texts)) for token in encoding.tokens)
+    total = sum(counts.values())
+    pieces = [piece for piece in bpe.get_vocab() if piece not in _UNIGRAM_SPECIALS]
+    # Pieces only BPE's intermediate merges used get half a count: rare, yet usable.
+    scored = sorted(((piece, math.log(counts.get(piece, 0.5) / total)) for piece in pieces), key=_by_score)
+    vocab = [(special, 0.0) for special in _UNIGRAM_SPECIALS] + scored
+    tokenizer = Tokenizer(models.Unigram(vocab, unk_id=_UNIGRAM_SPECIALS.index("<unk>"), byte_fallback=False))
+    tokenizer.normalizer = normalizer
+    tokenizer.pre_tokenizer = pre_tokenizer
+    tokenizer.add_special_tokens(_UNIGRAM_SPECIALS)
     tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
     return tokenizer
+
+
+def _by_score(item: tuple[str, float]) -> tuple[float, str]:
+    return -item[1], item[0]
 
 
 def build_unigram(
