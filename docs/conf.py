@@ -8,7 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# The local extension that renders the CLI reference from the real argument parsers.
+# The local extensions: the CLI reference rendered from the real argument parsers (spanqa_cli) and the
+# picture of the import layers drawn from docs/layers.txt and checked against the code (spanqa_layers).
 sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
 from spanqa import __version__
@@ -25,6 +26,7 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx.ext.viewcode",
     "spanqa_cli",
+    "spanqa_layers",
 ]
 source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build"]
