@@ -69,6 +69,32 @@ def test_pairs_and_the_same_answers_as_qafinetuner_evaluation(
         assert best.score == pytest.approx(evaluated[record["id"]].score, abs=1e-4)
 
 
+def test_reader_predict_is_what_evaluate_scored_prediction_by_prediction(
+    model_dir: Path, xquad: list[Any], tmp_path: Path
+) -> None:
+    """One inference path (spanqa.inference): every field of every prediction is equal, n-best included,
+    on a dev set whose long contexts span several windows."""
+    records = xquad[:60]
+    reader = _reader(model_dir, batch_size=8)
+    config = TrainingConfig(
+        output_dir=str(tmp_path),
+        max_length=96,
+        stride=24,
+        max_question_tokens=24,
+        per_device_eval_batch_size=8,
+        progress=False,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tuner = QAFineTuner(model_dir, config=config, decoding=reader.decoding)
+    assert len(reader.aligner.eval_features(records).lengths) > len(records)  # multi-window contexts
+    read = reader.predict(records)
+    evaluated = tuner.evaluate(records).predictions
+    assert list(read) == list(evaluated)
+    for key, prediction in read.items():
+        assert prediction == evaluated[key], key
+
+
 def test_one_question_over_many_documents_tags_each_answer_with_its_document(
     model_dir: Path, xquad: list[Any]
 ) -> None:

@@ -28,11 +28,12 @@ from transformers import PrinterCallback, Trainer, TrainerCallback
 from spanqa._compat import training_arguments
 from spanqa.align import Aligner
 from spanqa.alignment_report import AlignmentReport
-from spanqa.batching import LengthGroupedSampler, QADataCollator, stream_windows
+from spanqa.batching import LengthGroupedSampler, QADataCollator
 from spanqa.data import LoadedRecords, QARecord, Source, load_records
 from spanqa.decode import DecodingConfig, Prediction, SpanDecoder, tune_null_threshold
 from spanqa.errors import ConfigError, DataError, SpanQAError
 from spanqa.features import TrainFeatures
+from spanqa.inference import predict_records
 from spanqa.metrics import evaluate as squad_evaluate
 from spanqa.models import (
     DECODING_CONFIG_FILE,
@@ -330,19 +331,17 @@ class QAFineTuner:
         batch_size: int | None,
         progress: bool | None,
     ) -> dict[str, Prediction]:
-        features = self.aligner.eval_features(records)
-        stream = decoder.stream(features)
         precision = self.config.resolved_precision()
-        stream_windows(
+        return predict_records(
             self.model,
-            features,
-            stream,
-            pad_token_id=int(self.tokenizer.pad_token_id or 0),
+            self.aligner,
+            decoder,
+            records,
             batch_size=batch_size or self.config.per_device_eval_batch_size,
-            progress=progress if progress is not None else self.config.progress,
             autocast_dtype={"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision),
+            progress=progress if progress is not None else self.config.progress,
+            description="Evaluating",
         )
-        return stream.finish()
 
     def evaluate(
         self,

@@ -23,10 +23,11 @@ import numpy as np
 import torch
 
 from spanqa.align import Aligner
-from spanqa.batching import resolve_batch_tokens, stream_windows
+from spanqa.batching import resolve_batch_tokens
 from spanqa.data import LoadedRecords, QARecord
 from spanqa.decode import N_BEST, NULL_ANSWER, Answer, DecodingConfig, Prediction, SpanDecoder
 from spanqa.errors import ConfigError, DataError
+from spanqa.inference import predict_records
 from spanqa.models import DECODING_CONFIG_FILE, load_tokenizer, load_trained_model
 from spanqa.windows import DEFAULT_MAX_LENGTH, DEFAULT_MAX_QUESTION_TOKENS, DEFAULT_STRIDE
 
@@ -192,13 +193,11 @@ class Reader:
     def _predict(
         self, records: Sequence[Mapping[str, Any]] | LoadedRecords, config: DecodingConfig
     ) -> dict[str, Prediction]:
-        features = self.aligner.eval_features(records)
-        stream = SpanDecoder(config).stream(features)
-        stream_windows(
+        return predict_records(
             self.model,
-            features,
-            stream,
-            pad_token_id=int(self.tokenizer.pad_token_id or 0),
+            self.aligner,
+            SpanDecoder(config),
+            records,
             batch_size=self.batch_size,
             max_batch_tokens=self.max_batch_tokens,
             autocast_dtype=self.autocast_dtype,
@@ -206,7 +205,6 @@ class Reader:
             progress=self.progress,
             description="Reading",
         )
-        return stream.finish()
 
     @overload
     def __call__(  # type: ignore[overload-overlap]  # a str is also a Sequence[str]
