@@ -98,6 +98,10 @@ REFUSED_UNKNOWN_SHARE = 0.9
 WARNED_UNKNOWN_SHARE = 0.5
 
 
+class QuestionTruncatedWarning(UserWarning):
+    """Questions longer than ``max_question_tokens`` were cut: the model read only their beginning."""
+
+
 class UnknownTokenWarning(UserWarning):
     """The tokenizer maps most of the text to its unknown token (a poor fit for the data's language)."""
 
@@ -328,14 +332,27 @@ class Aligner:
         context offsets are normalised (no surrounding whitespace, characters the tokenizer dropped joined
         to the token before them), so a decoded span never starts or ends with a space.
 
+        Questions longer than ``max_question_tokens`` are cut to that length with a
+        :class:`QuestionTruncatedWarning` naming them (training counts them in its alignment report).
+
         Raises:
             DataError: for malformed records.
         """
         rows, _ = self._unpack(records, None)
         examples = read_examples(rows, with_answers=False)
+        truncated: list[str] = []
         parts: list[tuple[int, Windows]] = [
-            (first, self._tokenize(batch, [])) for first, batch in self._batches(examples)
+            (first, self._tokenize(batch, truncated)) for first, batch in self._batches(examples)
         ]
+        if truncated:
+            shown = ", ".join(repr(key) for key in truncated[:5]) + (", ..." if len(truncated) > 5 else "")
+            warnings.warn(
+                f"{len(truncated)} question(s) longer than max_question_tokens ({self.max_question_tokens}) "
+                f"were cut to their first {self.max_question_tokens} tokens ({shown}); raise "
+                "max_question_tokens to read them whole",
+                QuestionTruncatedWarning,
+                stacklevel=2,
+            )
         width = max((int(windows.lengths.max()) for _, windows in parts if len(windows)), default=0)
         token_type_ids: list[list[int]] | None = None
         if parts and all(windows.token_type_ids is not None for _, windows in parts):

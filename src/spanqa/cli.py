@@ -134,7 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def show(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
-        print(f"spanqa {args.command}: warning: {message}", file=sys.stderr)
+        print(
+            f"spanqa {args.command}: warning: {in_option_words(str(message), args._parser)}", file=sys.stderr
+        )
 
     with warnings.catch_warnings():
         # spanqa's own warnings are messages to the user: one line each, not Python's file:line report.

@@ -100,9 +100,9 @@ class Reader:
         device: ``"cpu"``, ``"cuda"``, ``"mps"`` (default: CUDA when available).
         precision: ``"fp16"``/``"bf16"`` cast the model on a GPU. On a CPU with native bf16 arithmetic
             (AVX512-BF16 or AMX) ``"bf16"`` runs the matrix products in bf16 under ``torch.autocast``
-            (weights, layer norms and softmax stay fp32): 1.3-1.5x as fast as ``"fp32"`` with oneDNN in
-            the last two benchmark runs (1.8x against MKL kernels); see ``docs/benchmarks.md`` for what
-            it does to EM/F1.
+            (weights, layer norms and softmax stay fp32): 1.50x as fast as ``"fp32"`` at batch size 32 in
+            the last Reader benchmark (47.3 vs 31.5 questions/s, run 2026-12-03 evening); see
+            ``docs/benchmarks.md`` for what it does to EM/F1.
         onednn: on a CPU in fp32, run the model's linear layers through oneDNN with weights packed once
             (``spanqa.onednn``; forward pass 1.17-1.37x as fast on the benchmark CPU, same answers);
             ``False`` keeps PyTorch's default (MKL) kernels. Evaluation does the same by default, so the

@@ -18,7 +18,7 @@ from spanqa.commands._options import (
     decoding_config,
     print_json,
 )
-from spanqa.errors import ConfigError
+from spanqa.errors import ConfigError, DataError
 
 NAME = "predict"
 HELP = "answer a question about a context, or every question of a SQuAD-format file"
@@ -105,8 +105,10 @@ def run(args: argparse.Namespace) -> int:
                 shown = "(no answer)" if answer.is_null else repr(answer.text)
                 print(f"{rank}. {shown}  score {answer.score:.3f}  p {answer.probability:.3f}")
         return 0
-    records = load_records(args.data).records
-    results = reader.predict(records)
+    loaded = load_records(args.data)
+    if not loaded.records:
+        raise DataError(f"{args.data}: no usable question left after validation:\n{loaded.report}")
+    results = reader.predict(loaded.records)
     texts = {key: prediction.text for key, prediction in results.items()}
     payload = json.dumps(texts, ensure_ascii=False, indent=2) + "\n"
     if args.output:

@@ -44,7 +44,8 @@ def read_records(source: Source) -> list[QARecord]:
     (``{"text": [...], "answer_start": [...]}``) or SQuAD-style (a list of ``{"text", "answer_start"}``).
 
     Raises:
-        DataError: on any structural problem, naming the file and the record's id or position.
+        DataError: on any structural problem, naming the file and the record's id or position, and for a
+            file in which no question is found (in-memory sources may be empty).
     """
     return _read(source)[1]
 
@@ -78,7 +79,15 @@ def load_records(source: Source, *, policy: Policy = "repair") -> LoadedRecords:
 def _read(source: Source) -> tuple[str, list[QARecord]]:
     if isinstance(source, (str, os.PathLike)):
         prefix = f"{source}: "
-        return str(source), _collect(_raw_records_from_file(Path(source), prefix), prefix)
+        records = _collect(_raw_records_from_file(Path(source), prefix), prefix)
+        if not records:
+            # An empty file, a wrong schema or paragraphs without questions: never an empty result.
+            raise DataError(
+                f"{source}: no question found (expected SQuAD JSON, {{'data': [{{'paragraphs': "
+                "[{'context': ..., 'qas': [...]}]}]}, or records with 'id', 'question' and 'context', "
+                "as a JSON list or JSON lines)"
+            )
+        return str(source), records
     if isinstance(source, Mapping):
         return "<SQuAD object>", _collect(_raw_records_from_json(source, ""))
     if isinstance(source, (bytes, bytearray)):
