@@ -9,7 +9,7 @@ import pytest
 
 from model_factory import save_tiny_qa_model
 from spanqa import Reader, load_records
-QuestionTruncatedWarning = UserWarning
+from spanqa.align import QuestionTruncatedWarning
 from spanqa.cli import main
 from spanqa.errors import DataError
 

@@ -45,7 +45,7 @@ from spanqa.errors import ConfigError
 from spanqa.features import EvalFeatures, PaddingSide
 from spanqa.hookspecs import RegisterStrategy, hookimpl
 from spanqa.plugins import StrategyRegistry, make_plugin_manager
-from spanqa.strategies.base import STRATEGY_NAME_PATTERN, Strategy
+from spanqa.strategies.base import STRATEGY_NAME_PATTERN, CandidateTable, SearchPlan, Strategy
 
 __all__ = [
     "CONTRACT_CHECKS",
@@ -381,12 +381,75 @@ def check_composes_with_builtins(strategy: type[Strategy]) -> None:
         _decode_and_check(strategy, _composition(strategy.name, where), 100 + seed)
 
 
+def check_plan_keeps_limits(strategy: type[Strategy]) -> None:
+    """``plan()`` may tighten the search, never loosen what the strategies before it set: the length cap
+    stays at most what it was and at least as many candidates are kept. (Random windows are shorter than
+    the default cap, so decoding alone would not notice a strategy that drops it.)"""
+    instance = strategy(strategy.Options())
+    for given in (SearchPlan(max_answer_length=4, n_best_size=5, top_k=3), SearchPlan(max_answer_length=1)):
+        got = instance.plan(given)
+        assert given.max_answer_length is not None
+        if got.max_answer_length is None or got.max_answer_length > given.max_answer_length:
+            _fail(
+                f"{strategy.name}: plan() loosened the length cap from {given.max_answer_length} to "
+                f"{got.max_answer_length}; lower it with SearchPlan.capped(), never raise or drop it"
+            )
+        if got.n_best_size < given.n_best_size:
+            _fail(
+                f"{strategy.name}: plan() lowered n_best_size from {given.n_best_size} to {got.n_best_size}; "
+                "keep more with SearchPlan.keeping(), never fewer"
+            )
+
+
+def _table_arrays(table: CandidateTable) -> dict[str, npt.NDArray[np.generic]]:
+    return {
+        name: value
+        for name, value in attrs.asdict(table, recurse=False).items()
+        if isinstance(value, np.ndarray)
+    }
+
+
+def check_select_leaves_its_input_alone(strategy: type[Strategy]) -> None:
+    """``select()`` returns a new table and never edits the one it is handed (other strategies, and the
+    decoder, may still hold it). A probe strategy placed just before ``strategy`` keeps a copy of the table
+    it passes on, which must be unchanged after decoding."""
+    handed: list[tuple[CandidateTable, dict[str, npt.NDArray[np.generic]]]] = []
+
+    class Probe(Strategy):
+        """Keeps the candidate table it passes on (spanqa.testing's probe for in-place edits)."""
+
+        name = "spanqa-testing-probe"
+
+        def select(self, candidates: CandidateTable) -> CandidateTable:
+            copies = {name: value.copy() for name, value in _table_arrays(candidates).items()}
+            handed.append((candidates, copies))
+            return candidates
+
+    pm = plugin_manager_with(strategy)
+    pm.register(_OneStrategyPlugin(Probe), name="spanqa.testing:probe")
+    config = DecodingConfig.compose([Probe.name, strategy.name], plugin_manager=pm)
+    decoder = SpanDecoder(config, plugin_manager=pm)
+    rng = np.random.default_rng(7)
+    features = make_features(rng)
+    decoder.decode(*random_logits(features, rng), features)
+    for table, copies in handed:
+        for name, before in copies.items():
+            after = getattr(table, name)
+            if not np.array_equal(after, before, equal_nan=before.dtype.kind == "f"):
+                _fail(
+                    f"{strategy.name}: select() edited the candidate table's {name!r} in place; return a "
+                    "new table (CandidateTable.with_* methods or attrs.evolve with new arrays)"
+                )
+
+
 #: Every contract check, in the order :func:`check_strategy` runs them.
 CONTRACT_CHECKS: tuple[Callable[[type[Strategy]], None], ...] = (
     check_declaration,
     check_options_round_trip,
     check_options_reject_unknown_keys,
+    check_plan_keeps_limits,
     check_decodes_alone,
+    check_select_leaves_its_input_alone,
     check_composes_with_builtins,
 )
 
@@ -423,8 +486,14 @@ class StrategyContract:
     def test_options_reject_unknown_keys(self) -> None:
         check_options_reject_unknown_keys(self._strategy())
 
+    def test_plan_keeps_limits(self) -> None:
+        check_plan_keeps_limits(self._strategy())
+
     def test_decodes_alone(self) -> None:
         check_decodes_alone(self._strategy())
+
+    def test_select_leaves_its_input_alone(self) -> None:
+        check_select_leaves_its_input_alone(self._strategy())
 
     def test_composes_with_builtins(self) -> None:
         check_composes_with_builtins(self._strategy())
