@@ -30,6 +30,22 @@ def _reader(model_dir: Path, **options: Any) -> Reader:
     return Reader.from_pretrained(model_dir, max_length=96, stride=24, max_question_tokens=24, **options)
 
 
+def _tuner(model_dir: Path, tmp_path: Path, *, batch_size: int, **options: Any) -> QAFineTuner:
+    """A QAFineTuner with the Reader's window settings (same batch size: a BERT model behind a
+    left-padding tokenizer sees its positions shift with the padding, so only equal batches agree)."""
+    config = TrainingConfig(
+        output_dir=str(tmp_path),
+        max_length=96,
+        stride=24,
+        max_question_tokens=24,
+        per_device_eval_batch_size=batch_size,
+        progress=False,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return QAFineTuner(model_dir, config=config, **options)
+
+
 def test_single_pair_returns_top_k_distinct_spans_of_the_context(model_dir: Path, xquad: list[Any]) -> None:
     record = xquad[0]
     answers = _reader(model_dir)(record["question"], record["context"], top_k=5)
@@ -52,17 +68,7 @@ def test_pairs_and_the_same_answers_as_qafinetuner_evaluation(
     reader = _reader(model_dir, batch_size=16)
     answers = reader([r["question"] for r in records], [r["context"] for r in records])
     assert len(answers) == 20 and all(len(a) == 1 for a in answers)
-    config = TrainingConfig(
-        output_dir=str(tmp_path),
-        max_length=96,
-        stride=24,
-        max_question_tokens=24,
-        per_device_eval_batch_size=16,
-        progress=False,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        tuner = QAFineTuner(model_dir, config=config)
+    tuner = _tuner(model_dir, tmp_path, batch_size=16)
     evaluated = tuner.evaluate(records).predictions
     for record, (best,) in zip(records, answers, strict=True):
         assert (best.text, best.start) == (evaluated[record["id"]].text, evaluated[record["id"]].start)
@@ -76,17 +82,7 @@ def test_reader_predict_is_what_evaluate_scored_prediction_by_prediction(
     on a dev set whose long contexts span several windows."""
     records = xquad[:60]
     reader = _reader(model_dir, batch_size=8)
-    config = TrainingConfig(
-        output_dir=str(tmp_path),
-        max_length=96,
-        stride=24,
-        max_question_tokens=24,
-        per_device_eval_batch_size=8,
-        progress=False,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        tuner = QAFineTuner(model_dir, config=config, decoding=reader.decoding)
+    tuner = _tuner(model_dir, tmp_path, batch_size=8, decoding=reader.decoding)
     assert len(reader.aligner.eval_features(records).lengths) > len(records)  # multi-window contexts
     read = reader.predict(records)
     evaluated = tuner.evaluate(records).predictions
