@@ -60,6 +60,7 @@ from spanqa.features import EvalFeatures, PaddingSide
 from spanqa.features import TrainFeatures as _TrainFeatures
 from spanqa.labels import label_windows
 from spanqa.questions import risky_questions, truncate_questions
+from spanqa.vocabulary import UnknownTokenWarning, check_vocabulary, describe_tokenizer
 from spanqa.windows import (
     DEFAULT_MAX_LENGTH,
     DEFAULT_MAX_QUESTION_TOKENS,
@@ -74,7 +75,13 @@ if TYPE_CHECKING:
     from spanqa.data.schema import LoadedRecords
     from spanqa.features import TrainFeatures
 
-__all__ = ["Aligner", "AlignmentReport", "TrainFeatures"]
+__all__ = [
+    "Aligner",
+    "AlignmentReport",
+    "QuestionTruncatedWarning",
+    "TrainFeatures",
+    "UnknownTokenWarning",
+]
 
 #: With ``progress=None`` a progress bar is shown for more examples than this.
 AUTO_PROGRESS_EXAMPLES = 5_000
@@ -90,24 +97,8 @@ class DataReportLike(Protocol):
     def dropped(self) -> Sequence[Any]: ...
 
 
-#: Share of a batch's context tokens mapped to the unknown token above which the tokenizer is refused
-#: (the five-word placeholder transformers builds from a config.json alone maps all of them), and above
-#: which it is warned about (the English MiniLM tokenizer maps 50-61% of Thai and Chinese XQuAD to
-#: ``[UNK]``: alignable, but a poor fit for the text).
-REFUSED_UNKNOWN_SHARE = 0.9
-WARNED_UNKNOWN_SHARE = 0.5
-
-
 class QuestionTruncatedWarning(UserWarning):
     """Questions longer than ``max_question_tokens`` were cut: the model read only their beginning."""
-
-
-class UnknownTokenWarning(UserWarning):
-    """The tokenizer maps most of the text to its unknown token (a poor fit for the data's language)."""
-
-
-#: Context tokens a batch needs before that share is judged (a few odd characters prove nothing).
-MIN_TOKENS_FOR_VOCABULARY_CHECK = 20
 
 
 def _check_tokenizer(_instance: object, _attribute: attrs.Attribute[Any], tokenizer: Any) -> None:
@@ -143,11 +134,6 @@ def _optional_bool(_instance: object, attribute: attrs.Attribute[Any], value: An
         raise ConfigError(f"{attribute.name} must be True, False or None, got {value!r}")
 
 
-def _tokenizer_repr(tokenizer: Any) -> str:
-    name = getattr(tokenizer, "name_or_path", "") or "?"
-    return f"<{type(tokenizer).__name__} {name!r}>"
-
-
 @attrs.frozen(eq=False)
 class Aligner:
     """Turns QA records into model windows: labelled training features and decodable evaluation features.
@@ -174,7 +160,7 @@ class Aligner:
         ConfigError: for invalid settings, naming the argument and the numbers involved.
     """
 
-    tokenizer: Any = attrs.field(validator=_check_tokenizer, repr=_tokenizer_repr)
+    tokenizer: Any = attrs.field(validator=_check_tokenizer, repr=describe_tokenizer)
     max_length: int = attrs.field(default=DEFAULT_MAX_LENGTH, kw_only=True, validator=_positive_int)
     stride: int = attrs.field(default=DEFAULT_STRIDE, kw_only=True, validator=_non_negative_int)
     max_question_tokens: int = attrs.field(
@@ -466,40 +452,8 @@ class Aligner:
             questions, cut = self._truncate_questions(examples.questions, range(len(examples)))
             windows = self._windows(self._encode(questions, examples.contexts), examples)
         truncated.extend(examples.ids[i] for i in sorted(cut))
-        self._check_vocabulary(windows, examples)
+        check_vocabulary(self.tokenizer, windows, examples.ids)
         return windows
-
-    def _check_vocabulary(self, windows: Windows, examples: Examples) -> None:
-        """Refuse a tokenizer that maps (nearly) all of the contexts to its unknown token; warn when most.
-
-        Such a tokenizer is not the model's (transformers 5 builds a five-word placeholder from a
-        ``config.json`` alone): its windows still "align", because offsets survive, so the answers and
-        scores would be garbage with exit status 0. Real tokenizers leave a few percent unknown at most.
-        """
-        unknown = self.tokenizer.unk_token_id
-        if unknown is None:
-            return
-        total = int((windows.context_end - windows.context_start).sum())
-        if total < MIN_TOKENS_FOR_VOCABULARY_CHECK:
-            return
-        found = sum(
-            row[start:end].count(unknown)
-            for row, start, end in zip(
-                windows.input_ids, windows.context_start.tolist(), windows.context_end.tolist(), strict=True
-            )
-        )
-        if found <= WARNED_UNKNOWN_SHARE * total:
-            return
-        message = (
-            f"the tokenizer {_tokenizer_repr(self.tokenizer)} maps {found / total:.0%} of the context tokens "
-            f"to its unknown token {self.tokenizer.unk_token!r} (records {examples.ids[0]!r} to "
-            f"{examples.ids[-1]!r})"
-        )
-        if found > REFUSED_UNKNOWN_SHARE * total:
-            raise TokenizerError(f"{message}: it does not know this text; is it the model's own tokenizer?")
-        warnings.warn(
-            f"{message}: answers in those words cannot be told apart", UnknownTokenWarning, stacklevel=4
-        )
 
     def _windows(self, encoding: Any, examples: Examples) -> Windows:
         """The windows of a pair call's ``encoding`` (see :func:`spanqa.windows.build_windows`)."""
