@@ -133,10 +133,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     _refuse_unknown_options(parser, argv)
     args = parser.parse_args(argv)
 
-    def show(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
-        print(
-            f"spanqa {args.command}: warning: {in_option_words(str(message), args._parser)}", file=sys.stderr
-        )
+    python_style = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], *rest: Any, **options: Any) -> None:
+        if not category.__module__.startswith("spanqa"):  # a dependency's warning: Python's own format
+            python_style(message, category, *rest, **options)
+            return
+        text = in_option_words(str(message), args._parser)
+        print(f"spanqa {args.command}: warning: {text}", file=sys.stderr)
 
     with warnings.catch_warnings():
         # spanqa's own warnings are messages to the user: one line each, not Python's file:line report.
