@@ -306,7 +306,9 @@ class QAFineTuner:
         """Evaluating or predicting with a head that was never trained scores random spans: refuse it, in
         the words :meth:`spanqa.Reader.from_pretrained` uses."""
         if self._untrained_head is not None:
-            raise ConfigError(f"{self._untrained_head}; fine-tune it first (spanqa train, or QAFineTuner.train)")
+            raise ConfigError(
+                f"{self._untrained_head}; fine-tune it first (spanqa train, or QAFineTuner.train)"
+            )
 
     # ---------------------------------------------------------------- evaluation
 
