@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 from alignment_reference import check_labels
-from spanqa.align import Aligner, AlignmentReport, TrainFeatures
+from spanqa import AlignmentReport, TrainFeatures
+from spanqa.align import Aligner
 from spanqa.data import load_records
 from spanqa.errors import ConfigError, DataError, TokenizerError
 from spanqa.features import EvalFeatures

@@ -266,7 +266,7 @@ def test_windows_out_of_character_order_rank_by_characters() -> None:
 
 
 def test_monotone_windows_marks_only_strictly_increasing_single_runs() -> None:
-    from spanqa._search import monotone_windows
+    from spanqa.decode._search import monotone_windows
 
     rows = {
         "increasing": [(-1, -1), (0, 2), (3, 5), (5, 6), (-1, -1)],
