@@ -1,0 +1,368 @@
+"""Mutation testing of spanqa's core arithmetic with mutmut (not part of the default test suite).
+
+Four areas are mutated, each against only the tests that exercise it, so one mutant costs seconds:
+
+* ``threshold``: ``spanqa/decode/threshold.py`` and ``predicts_null`` in ``spanqa/strategies/base.py``
+  (the null rule and its tuning);
+* ``metrics``: ``spanqa/metrics.py`` (the SQuAD v1.1/v2.0 scores);
+* ``search``: ``spanqa/decode/_search.py`` (the exact span search);
+* ``labels``: ``spanqa/labels.py`` (the training labels and the alignment self-check);
+* ``offsets``: ``normalise_offsets`` in ``spanqa/windows.py`` (the offset repair the labels rely on).
+
+Usage (from the repository root, in the project's virtualenv)::
+
+    python scripts/mutation_test.py                     # every area, one worker
+    python scripts/mutation_test.py threshold metrics   # some areas
+    python scripts/mutation_test.py search --mutants 'spanqa.decode._search.x_sliding_max*'
+
+mutmut 3 is installed into the running interpreter if it is missing (``pip install -e '.[mutation]'``
+installs it too). mutmut copies the project into ``mutants/`` and imports the mutated copy from there;
+this script runs it in ``.mutation/<area>/`` (git-ignored; ``--keep`` keeps it, otherwise it is removed
+first), a copy of ``src/``, ``tests/`` and ``pyproject.toml`` with a generated ``[tool.mutmut]``
+section, so the project's own ``pyproject.toml`` needs no mutmut configuration and the working tree is
+never touched. A ``shared`` link in that folder lets the tests find ``../shared/data`` as they do here.
+
+For each area it prints the mutants generated, killed, survived (and how many of those are listed below
+as equivalent: same behaviour, reviewed by hand) and any other outcome, and writes the diff of every
+survivor to ``.mutation/<area>/survivors.txt``. The exit status is 0 unless mutmut itself failed: a
+surviving mutant is a finding to review, not an error. The score is ``killed / (generated - equivalent)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+WORK = REPO / ".mutation"
+MUTMUT_REQUIREMENT = "mutmut>=3.8.1,<4"
+
+
+@dataclass(frozen=True)
+class Area:
+    """What one area mutates (files, then the mutant names kept from them) and the tests run against it."""
+
+    files: tuple[str, ...]
+    mutants: tuple[str, ...]
+    tests: tuple[str, ...]
+
+
+AREAS: dict[str, Area] = {
+    "threshold": Area(
+        files=("src/spanqa/decode/threshold.py", "src/spanqa/strategies/base.py"),
+        mutants=("spanqa.decode.threshold.*", "spanqa.strategies.base.x_predicts_null__mutmut_*"),
+        tests=(
+            "tests/test_null_threshold.py",
+            "tests/test_report.py",
+            "tests/test_decode.py",
+            "tests/test_null_relative.py",
+            "tests/test_same_text.py",
+            "tests/test_mutants_threshold.py",
+        ),
+    ),
+    "metrics": Area(
+        files=("src/spanqa/metrics.py",),
+        mutants=("spanqa.metrics.*",),
+        tests=(
+            "tests/test_metrics.py",
+            "tests/test_cli_score.py",
+            "tests/test_null_threshold.py",
+            "tests/test_mutants_metrics.py",
+        ),
+    ),
+    "search": Area(
+        files=("src/spanqa/decode/_search.py",),
+        mutants=("spanqa.decode._search.*",),
+        tests=(
+            "tests/test_decode.py",
+            "tests/test_decode_exact.py",
+            "tests/test_decode_real.py",
+            "tests/test_mutants_search.py",
+        ),
+    ),
+    "labels": Area(
+        files=("src/spanqa/labels.py",),
+        mutants=("spanqa.labels.*",),
+        tests=("tests/test_align.py", "tests/test_align_properties.py", "tests/test_mutants_labels.py"),
+    ),
+    "offsets": Area(
+        files=("src/spanqa/windows.py",),
+        mutants=("spanqa.windows.x_normalise_offsets__mutmut_*",),
+        tests=("tests/test_align.py", "tests/test_align_properties.py", "tests/test_mutants_labels.py"),
+    ),
+}
+
+#: Survivors reviewed by hand and found to behave exactly like the original: mutant name -> (a line the
+#: mutant's diff must still contain, so a renumbering after a source change is not silently excused;
+#: why it is equivalent). Any other survivor is a gap in the tests.
+_MESSAGE = "error message wording only (the tests check what a message names, not every word)"
+_NEGATIVE_RESHAPE = "numpy reads any negative size in reshape as 'the rest'"
+_STRICT_ZIP = "zip(strict=...) over sequences that have the same length by construction"
+_FROMITER_COUNT = "np.fromiter without count: the same array, only preallocation differs"
+_FROMITER_DTYPE = "np.fromiter with dtype=None: the default float64; a bool mask stays truthy alike"
+_EMPTY_GUARD = "with one side empty, _token_f1 finds no common token and returns 0.0 as the guard does"
+_TIE_ORDER = (
+    "argsort without kind='stable': only the order inside a group of equal differences changes; no "
+    "candidate lies inside a group, so the same questions are summed (float rounding may differ)"
+)
+_KIND_CASE = "numpy reads sort kinds case-insensitively: 'STABLE' is 'stable'"
+_PROMOTED = "only used in 'span - null' with a float64 operand: numpy promotes to float64 first"
+
+EQUIVALENT: dict[str, tuple[str, str]] = {
+    # threshold
+    "spanqa.decode.threshold.x_threshold_sweep__mutmut_12": (
+        "np.asarray(span_scores, dtype=None)",
+        _PROMOTED,
+    ),
+    "spanqa.decode.threshold.x_threshold_sweep__mutmut_14": ("np.asarray(span_scores, )", _PROMOTED),
+    "spanqa.decode.threshold.x_threshold_sweep__mutmut_16": (
+        "span = np.asarray(span_scores, dtype=np.float64).reshape(-2, 2)",
+        _NEGATIVE_RESHAPE,
+    ),
+    "spanqa.decode.threshold.x_threshold_sweep__mutmut_28": (
+        "null = np.asarray(null_scores, dtype=np.float64).reshape(-2, 2)",
+        _NEGATIVE_RESHAPE,
+    ),
+    "spanqa.decode.threshold.x_threshold_sweep__mutmut_32": (
+        'DataError("XXa null_score_diff is NaN',
+        _MESSAGE,
+    ),
+    "spanqa.decode.threshold.x_threshold_sweep__mutmut_37": ('DataError("XXno questions to tune', _MESSAGE),
+    "spanqa.decode.threshold.x_threshold_sweep__mutmut_60": ("np.argsort(diff, kind=None)", _TIE_ORDER),
+    "spanqa.decode.threshold.x_threshold_sweep__mutmut_62": ("np.argsort(diff, )", _TIE_ORDER),
+    "spanqa.decode.threshold.x_threshold_sweep__mutmut_64": ('np.argsort(diff, kind="STABLE")', _KIND_CASE),
+    "spanqa.decode.threshold.x_tune_null_threshold__mutmut_20": ('"XXstrategy (DecodingConfig', _MESSAGE),
+    # metrics
+    "spanqa.metrics.x_f1__mutmut_5": ("if not prediction_tokens and not gold_tokens:", _EMPTY_GUARD),
+    "spanqa.metrics.x__f1_v1__mutmut_5": ("if not prediction_tokens and not gold_tokens:", _EMPTY_GUARD),
+    "spanqa.metrics.x__score_v2__mutmut_16": ("if not prediction_tokens and not gold_tokens:", _EMPTY_GUARD),
+    "spanqa.metrics.x__find_best_threshold__mutmut_5": ("raw.answered, strict=None)", _STRICT_ZIP),
+    "spanqa.metrics.x__find_best_threshold__mutmut_8": ("raw.answered, ))", _STRICT_ZIP),
+    "spanqa.metrics.x__find_best_threshold__mutmut_9": ("raw.answered, strict=False)", _STRICT_ZIP),
+    "spanqa.metrics.x__find_best_threshold__mutmut_19": (
+        "has_answer for i in rows), dtype=bool, )",
+        _FROMITER_COUNT,
+    ),
+    "spanqa.metrics.x__find_best_threshold__mutmut_22": ("for i in rows), dtype=None,", _FROMITER_DTYPE),
+    "spanqa.metrics.x__find_best_threshold__mutmut_26": (
+        "for i in rows), dtype=np.float64, )",
+        _FROMITER_COUNT,
+    ),
+    "spanqa.metrics.x__find_best_threshold__mutmut_29": ("for qid in ids), dtype=None,", _FROMITER_DTYPE),
+    "spanqa.metrics.x__find_best_threshold__mutmut_33": ("for qid in ids), dtype=bool, )", _FROMITER_COUNT),
+    "spanqa.metrics.x__find_best_threshold__mutmut_53": ("for qid in ids), dtype=None,", _FROMITER_DTYPE),
+    "spanqa.metrics.x__find_best_threshold__mutmut_57": (
+        "for qid in ids), dtype=np.float64, )",
+        _FROMITER_COUNT,
+    ),
+    "spanqa.metrics.x__find_best_threshold__mutmut_64": (
+        'np.argsort(probabilities, kind="STABLE")',
+        _KIND_CASE,
+    ),
+    "spanqa.metrics.x__require_na_probs__mutmut_4": ("raw.answered, strict=None)", _STRICT_ZIP),
+    "spanqa.metrics.x__require_na_probs__mutmut_7": ("raw.answered, )", _STRICT_ZIP),
+    "spanqa.metrics.x__require_na_probs__mutmut_8": ("raw.answered, strict=False)", _STRICT_ZIP),
+    "spanqa.metrics.x__read_json__mutmut_4": ('open(encoding="UTF-8")', "codec names are case-insensitive"),
+}
+
+#: Survivors that change outputs but cannot be killed under mutmut, whose trampolines add stack frames:
+#: a test of the plain suite kills them (it skips itself under mutmut).
+MUTMUT_ONLY: dict[str, tuple[str, str]] = {
+    "spanqa.metrics.x__warn_missing__mutmut_16": (
+        ")",
+        "warning stacklevel; test_mutants_metrics::test_the_missing_prediction_warning_points_at_the_caller",
+    ),
+    "spanqa.metrics.x__warn_missing__mutmut_17": (
+        "stacklevel=4",
+        "warning stacklevel; test_mutants_metrics::test_the_missing_prediction_warning_points_at_the_caller",
+    ),
+}
+
+
+def ensure_mutmut() -> Path:
+    """The ``mutmut`` command of this interpreter, installed first if missing."""
+    if importlib.util.find_spec("mutmut") is None:
+        subprocess.run([sys.executable, "-m", "pip", "install", MUTMUT_REQUIREMENT], check=True)
+        importlib.invalidate_caches()
+    command = Path(sys.executable).with_name("mutmut")
+    if not command.exists():
+        raise SystemExit(f"mutmut is installed but {command} is missing")
+    return command
+
+
+def _toml_list(values: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(value) for value in values) + "]"
+
+
+def prepare(name: str, area: Area, keep: bool, only_tests: list[str] | None = None) -> Path:
+    """The area's work folder: copies of src/, tests/ and pyproject.toml (with its mutmut section).
+
+    With ``keep``, an existing folder keeps its src/ (so mutmut's mutants and verdicts stay valid) and
+    gets the current tests/ and test selection."""
+    folder = WORK / name
+    if folder.exists() and not keep:
+        shutil.rmtree(folder)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", ".pytest_cache")
+    if not folder.exists():
+        folder.mkdir(parents=True)
+        shutil.copytree(REPO / "src", folder / "src", ignore=ignore)
+    for file in area.files:
+        if (folder / file).read_bytes() != (REPO / file).read_bytes():
+            print(f"warning: {file} changed since {folder} was made; rerun without --keep", flush=True)
+    if (folder / "tests").exists():
+        shutil.rmtree(folder / "tests")
+    shutil.copytree(REPO / "tests", folder / "tests", ignore=ignore)
+    tests = only_tests or [test for test in area.tests if (REPO / test).exists()]
+    config = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    config += (
+        "\n[tool.mutmut]\n"
+        'source_paths = ["src"]\n'
+        f"only_mutate = {_toml_list(list(area.files))}\n"
+        f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n"
+        # The project's addopts (-ra, -m 'not slow') stay; no cache folder writes.
+        'pytest_add_cli_args = ["-p", "no:cacheprovider"]\n'
+        "use_git_change_detection = false\n"
+    )
+    (folder / "pyproject.toml").write_text(config, encoding="utf-8")
+    # The tests find the data at <repo>/../shared/data; mutmut runs them from <folder>/mutants/tests.
+    shared = (REPO.parent / "shared").resolve()
+    if shared.is_dir() and not (folder / "shared").exists():
+        (folder / "shared").symlink_to(shared, target_is_directory=True)
+    return folder
+
+
+def outcomes(folder: Path, area: Area) -> dict[str, str]:
+    """Mutant name -> status for the area's mutants: mutmut's verdicts of the last run, over those of
+    earlier runs kept in ``results.json`` (a ``--keep`` rerun of a few mutants resets the others to
+    "not checked" when the test selection changed; a mutant killed before stays killed, tests only grow)."""
+    from mutmut.stats import status_by_exit_code
+
+    saved = folder / "results.json"
+    found: dict[str, str] = json.loads(saved.read_text(encoding="utf-8")) if saved.exists() else {}
+    for file in area.files:
+        meta = folder / "mutants" / (file + ".meta")
+        if not meta.exists():
+            continue
+        codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+        for key, code in codes.items():
+            if any(fnmatch.fnmatch(key, pattern) for pattern in area.mutants):
+                status = status_by_exit_code[code]
+                if status != "not checked" or key not in found:
+                    found[key] = status
+    saved.write_text(json.dumps(found, indent=1, sort_keys=True), encoding="utf-8")
+    return found
+
+
+def diff(mutmut: Path, folder: Path, mutant: str) -> str:
+    shown = subprocess.run(
+        [str(mutmut), "show", mutant], cwd=folder, capture_output=True, text=True, check=False
+    )
+    return shown.stdout.strip() or shown.stderr.strip()
+
+
+def _reviewed(mutant: str, text: str) -> tuple[str, str] | None:
+    """(kind, reason) when ``mutant`` was reviewed and its diff still adds the line it did then."""
+    for kind, table in (("equivalent", EQUIVALENT), ("mutmut-only", MUTMUT_ONLY)):
+        known = table.get(mutant)
+        added = [line for line in text.splitlines() if line.startswith("+") and not line.startswith("+++")]
+        if known is not None and any(known[0] in line for line in added):
+            return kind, known[1]
+    return None
+
+
+def report(name: str, mutmut: Path, folder: Path, area: Area) -> str:
+    status = outcomes(folder, area)
+    counts = Counter(status.values())
+    survivors = sorted(key for key, value in status.items() if value == "survived")
+    found: dict[str, list[str]] = {"equivalent": [], "mutmut-only": [], "open": []}
+    lines = []
+    for mutant in survivors:
+        text = diff(mutmut, folder, mutant)
+        reviewed = _reviewed(mutant, text)
+        kind, reason = reviewed if reviewed is not None else ("open", "a gap in the tests")
+        found[kind].append(mutant)
+        lines.append(f"# {kind.upper()}: {reason}\n{text}\n")
+    (folder / "survivors.txt").write_text("\n".join(lines), encoding="utf-8")
+    generated = len(status)
+    detected = counts["killed"] + counts["timeout"] + counts["segfault"]
+    scored = generated - len(found["equivalent"])
+    score = f"{100.0 * detected / scored:.1f}%" if scored else "n/a"
+    others = {key: value for key, value in counts.items() if key not in {"killed", "survived"}}
+    summary = (
+        f"{name}: {generated} generated, {counts['killed']} killed, {len(survivors)} survived "
+        f"({len(found['equivalent'])} equivalent, {len(found['mutmut-only'])} killed only outside mutmut, "
+        f"{len(found['open'])} open); score {score} = detected / (generated - equivalent)"
+    )
+    if others:
+        summary += "; other outcomes: " + ", ".join(f"{key} {value}" for key, value in sorted(others.items()))
+    if found["open"]:
+        summary += "\n  open survivors: " + ", ".join(found["open"])
+    return summary + f"\n  diffs: {folder / 'survivors.txt'}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("areas", nargs="*", help=f"areas to mutate: {', '.join(AREAS)} (default: all)")
+    parser.add_argument("--mutants", nargs="+", help="only these mutant names (globs) of the area")
+    parser.add_argument("--keep", action="store_true", help="reuse .mutation/<area> (mutmut's cache)")
+    parser.add_argument(
+        "--survivors", action="store_true", help="with --keep: rerun only the last run's survivors"
+    )
+    parser.add_argument(
+        "--tests",
+        nargs="+",
+        help="run these test files instead of the area's (a subset kills no mutant the full set would not)",
+    )
+    parser.add_argument("--report-only", action="store_true", help="print the last run's results")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.areas if name not in AREAS]
+    if unknown:
+        parser.error(f"unknown area(s) {', '.join(unknown)}; choose from {', '.join(AREAS)}")
+    mutmut = ensure_mutmut()
+    env = {
+        **os.environ,
+        # One worker, one thread: the machine is shared.
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
+    failed = False
+    summaries = []
+    for name in args.areas or list(AREAS):
+        area = AREAS[name]
+        if not args.report_only:
+            names = args.mutants or list(area.mutants)
+            if args.survivors:
+                previous = outcomes(WORK / name, area) if (WORK / name).exists() else {}
+                names = sorted(key for key, value in previous.items() if value == "survived")
+                if not names:
+                    print(f"== {name}: no survivors to rerun")
+                    summaries.append(report(name, mutmut, WORK / name, area))
+                    continue
+            folder = prepare(name, area, args.keep or args.survivors, args.tests)
+            began = time.monotonic()
+            print(f"== {name}: mutmut run in {folder}", flush=True)
+            run = subprocess.run(
+                [str(mutmut), "run", "--max-children", "1", *names], cwd=folder, env=env, check=False
+            )
+            print(f"== {name}: mutmut exited {run.returncode} after {time.monotonic() - began:.0f} s")
+            failed |= run.returncode != 0
+        folder = WORK / name
+        summaries.append(report(name, mutmut, folder, area))
+    print("\n".join(summaries))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
