@@ -243,8 +243,8 @@ def prepare(name: str, area: Area, keep: bool, only_tests: list[str] | None = No
 
 def outcomes(folder: Path, area: Area) -> dict[str, str]:
     """Mutant name -> status for the area's mutants: mutmut's verdicts of the last run, over those of
-    earlier runs kept in ``results.json`` (a ``--keep`` rerun of a few mutants resets the others to
-    "not checked" when the test selection changed; a mutant killed before stays killed, tests only grow)."""
+    earlier runs kept in ``results.json``: a ``--keep`` rerun of a few mutants leaves the others "not
+    checked" (or "no tests" under a narrower ``--tests``), which does not replace an earlier verdict."""
     from mutmut.stats import status_by_exit_code
 
     saved = folder / "results.json"
@@ -257,7 +257,7 @@ def outcomes(folder: Path, area: Area) -> dict[str, str]:
         for key, code in codes.items():
             if any(fnmatch.fnmatch(key, pattern) for pattern in area.mutants):
                 status = status_by_exit_code[code]
-                if status != "not checked" or key not in found:
+                if status not in {"not checked", "no tests"} or key not in found:
                     found[key] = status
     saved.write_text(json.dumps(found, indent=1, sort_keys=True), encoding="utf-8")
     return found
