@@ -137,6 +137,16 @@ _EXACT_PATH = (
     "the same answers for any row: a speed shortcut only"
 )
 _FILL_DTYPE = "np.full takes its dtype from the fill value, self.neg_inf, already of the working dtype"
+_NO_CONTEXT = (
+    "a window without context tokens: context_matrices already pads with FAR / -1, and such a window "
+    "holds no gold answer (the Aligner refuses settings that leave no room for context)"
+)
+_INITIAL = "the initial value of the max is below every real end of a window with context tokens"
+_HOLDS = (
+    "the token-existence checks are implied by 'holds' (the window's context covers the answer), which "
+    "masks exact and covered right after"
+)
+_EMPTY_RESULT = "the token positions returned with no pair or no column are never used (nothing aligns)"
 _SAME_CELLS = "logits[rows, columns] and logits[:, columns][rows] read the same cells"
 _COPY = "astype copy flag: these arrays are fresh and never written, so a copy is not observable"
 
@@ -252,6 +262,32 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "one_run = (count == 1) |",
         "a window with no context token passes the other test too (0 == 0 - 0), one with one token both",
     ),
+    # labels
+    "spanqa.labels.x_label_windows__mutmut_5": ("windows.context_end >= windows.context_start", _NO_CONTEXT),
+    "spanqa.labels.x_label_windows__mutmut_9": ("initial=FAR), None)", _NO_CONTEXT),
+    "spanqa.labels.x_label_windows__mutmut_21": ("initial=-1), None)", _NO_CONTEXT),
+    "spanqa.labels.x_label_windows__mutmut_32": ("initial=-1), +1)", _NO_CONTEXT),
+    "spanqa.labels.x_label_windows__mutmut_33": ("initial=-1), -2)", _NO_CONTEXT),
+    "spanqa.labels.x_label_windows__mutmut_31": ("ends.max(axis=1, initial=-2)", _INITIAL),
+    "spanqa.labels.x_label_windows__mutmut_30": (
+        "ends.max(axis=1, initial=+1)",
+        _INITIAL + " (unless every context token of a window ends at character 0: empty tokens only)",
+    ),
+    "spanqa.labels.x__token_spans__mutmut_3": ("if n_pairs == 0 and width == 0:", _NO_CONTEXT),
+    "spanqa.labels.x__token_spans__mutmut_14": (
+        "return np.zeros(n_pairs, dtype=None), np.zeros",
+        _EMPTY_RESULT,
+    ),
+    "spanqa.labels.x__token_spans__mutmut_16": ("return np.zeros(n_pairs, ), np.zeros", _EMPTY_RESULT),
+    "spanqa.labels.x__token_spans__mutmut_18": (
+        "np.zeros(n_pairs, dtype=None), none, none.copy()",
+        _EMPTY_RESULT,
+    ),
+    "spanqa.labels.x__token_spans__mutmut_20": ("np.zeros(n_pairs, ), none, none.copy()", _EMPTY_RESULT),
+    "spanqa.labels.x__token_spans__mutmut_38": ("before_end.any(axis=1) | (first_token", _HOLDS),
+    "spanqa.labels.x__token_spans__mutmut_39": ("after_start.any(axis=1) | before_end", _HOLDS),
+    "spanqa.labels.x__token_spans__mutmut_40": ("after_start.any(axis=None)", _HOLDS),
+    "spanqa.labels.x__token_spans__mutmut_42": ("before_end.any(axis=None)", _HOLDS),
     **{
         f"spanqa.decode._search.x_spans_at_least__mutmut_{number}": (f"astype(np.intp, {copy}", _COPY)
         for number, copy in [
