@@ -288,6 +288,17 @@ def render() -> str:
     return "\n".join(header + body) + "\n"
 
 
+#: Hand-written sections at the end of the page (the mutation-testing score, from
+#: ``scripts/mutation_test.py``), kept as they are when the page is regenerated: all from this heading on.
+KEPT_FROM = "\n## Mutation testing\n"
+
+
+def kept_sections(page: Path) -> str:
+    """The hand-written tail of the current page (from :data:`KEPT_FROM`), or ``""``."""
+    old = page.read_text(encoding="utf-8") if page.exists() else ""
+    return old[old.index(KEPT_FROM) :] if KEPT_FROM in old else ""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -296,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         "--output", default=str(REPO / "docs" / "reliability.md"), help="file, or - for stdout"
     )
     options = parser.parse_args(argv)
-    text = render()
+    text = render() + kept_sections(REPO / "docs" / "reliability.md")
     if options.output == "-":
         sys.stdout.write(text)
     else:
