@@ -445,9 +445,15 @@ def test_unreadable_files_and_unknown_shapes(tmp_path: Path) -> None:
 
 def test_bom_and_empty_inputs(tmp_path: Path) -> None:
     path = tmp_path / "bom.json"
-    path.write_text("\ufeff" + json.dumps(squad_document([])), encoding="utf-8")
+    question = {"id": "q1", "question": "Which river?", "answers": [{"text": "Rhine", "answer_start": 4}]}
+    path.write_text("\ufeff" + json.dumps(squad_document([question])), encoding="utf-8")
     loaded = load_records(path)
-    assert loaded.records == [] and loaded.report.num_records == 0 and loaded.report.clean
+    assert [r["id"] for r in loaded.records] == ["q1"] and loaded.report.clean
+    # A file without any question is an error naming it, never an empty result (it gave {} and exit 0).
+    path.write_text("\ufeff" + json.dumps(squad_document([])), encoding="utf-8")
+    with pytest.raises(DataError, match=r"bom\.json: no question found"):
+        load_records(path)
+    assert load_records([]).records == []  # in memory, an empty list is a legitimate input
 
 
 def test_unknown_policy_is_a_config_error() -> None:
