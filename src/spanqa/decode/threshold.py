@@ -10,9 +10,10 @@ questions' own differences. The candidates are therefore one threshold below the
 largest (no question null), :data:`END_MARGIN` beyond the extremes. The best candidate (the lowest one on
 a tie, as the official script) is what :func:`tune_null_threshold` returns and what
 :meth:`NullThreshold.apply`, ``QAFineTuner.evaluate`` and ``spanqa evaluate --save_threshold`` save: no
-margin is added later, because a midpoint already sits away from every tuning question, so float noise of
+margin is added later, because a midpoint already sits between two tuning questions, so float noise of
 another batch layout cannot flip one, and predicting with the saved value reproduces the reported best
-score on the data it was tuned on.
+score on the data it was tuned on. (For two differences one float apart the midpoint rounds onto one of
+them; the strict ``>`` of the rule still keeps that question's span, as the sweep counts it.)
 
 **Why not the official ``find_best_thresh``.** It expects no-answer *probabilities* in [0, 1] and starts
 its search at 0.0, which on score differences is not "every question null": on a dev set where every
