@@ -85,9 +85,10 @@ def _one_of(positional: str | None, option: str | None, name: str, flag: str) ->
         raise ConfigError(
             f"the {name} file is given twice ({positional!r} and {flag} {option!r}); give it once"
         )
-    if positional is None and option is None:
+    given = positional if positional is not None else option
+    if given is None:
         raise ConfigError(f"the {name} file is missing: give DATA PRED, or {flag} FILE")
-    return positional if positional is not None else option  # type: ignore[return-value]
+    return given
 
 
 def run(args: argparse.Namespace) -> int:
