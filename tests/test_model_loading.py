@@ -122,17 +122,27 @@ def test_evaluate_refuses_an_untrained_head_as_predict_does(
         Reader.from_pretrained(encoder)
 
 
-def test_a_tokenizer_that_maps_most_text_to_unknown_is_refused(
-    without_tokenizer: Path, data_dir: Path, minilm_dir: Path
-) -> None:
-    """Past the file check (a tokenizer object handed to the Aligner): the placeholder vocabulary that
-    transformers 5 builds from config.json alone maps every word to [UNK]; aligning with it is refused.
-    A real tokenizer on a language it hardly knows (English MiniLM on Thai) is only warned about."""
-    from transformers import AutoTokenizer
+def test_a_tokenizer_that_maps_most_text_to_unknown_is_refused(data_dir: Path, minilm_dir: Path) -> None:
+    """Past the file check (a tokenizer object handed to the Aligner): a placeholder vocabulary like the one
+    transformers 5 builds from config.json alone (five special tokens) maps every word to [UNK]; aligning
+    with it is refused. A real tokenizer on a language it hardly knows (English MiniLM on Thai) is only
+    warned about."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
     from spanqa.data import load_records
 
-    placeholder = AutoTokenizer.from_pretrained(str(without_tokenizer))
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    core = Tokenizer(models.WordPiece({name: i for i, name in enumerate(specials)}, unk_token="[UNK]"))
+    core.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    core.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", 2), ("[SEP]", 3)],
+    )
+    placeholder = PreTrainedTokenizerFast(
+        tokenizer_object=core, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]"
+    )
     records = load_records(data_dir / "xquad.en.json").records[:20]
     for call in (Aligner(placeholder).eval_features, Aligner(placeholder).align_report):
         with pytest.raises(TokenizerError, match=r"maps \d+% of the context tokens to its unknown token"):
