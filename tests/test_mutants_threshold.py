@@ -7,28 +7,14 @@ rounds onto a difference, and what the error messages list. Expected values are 
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pytest
 
-from spanqa.decode import Prediction, tune_null_threshold
+from spanqa.decode import tune_null_threshold
 from spanqa.decode.threshold import END_MARGIN, threshold_sweep
 from spanqa.errors import ConfigError, DataError
 from spanqa.strategies.base import predicts_null
-
-
-def prediction(example_id: str, best: str, diff: float | None) -> Prediction:
-    return Prediction(example_id, "", None, None, 0.0, 0.5, True, diff, 0.0, 0.5, best)
-
-
-def record(example_id: str, answers: list[str]) -> dict[str, Any]:
-    return {
-        "id": example_id,
-        "context": "x",
-        "question": "?",
-        "answers": {"text": answers, "answer_start": [0] * len(answers)},
-    }
+from test_null_threshold import prediction, record
 
 
 def test_float32_differences_give_float64_thresholds() -> None:

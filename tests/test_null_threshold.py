@@ -30,7 +30,7 @@ from spanqa.report import threshold_curve
 PM = make_plugin_manager(load_entrypoints=False)
 
 
-def prediction(example_id: str, best: str, diff: float) -> Prediction:
+def prediction(example_id: str, best: str, diff: float | None) -> Prediction:
     return Prediction(example_id, "", None, None, 0.0, 0.5, True, diff, 0.0, 0.5, best)
 
 
