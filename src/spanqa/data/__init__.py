@@ -66,7 +66,7 @@ _SCHEMA, _READERS, _REPAIR = "spanqa.data.schema", "spanqa.data.readers", "spanq
 __getattr__ = moved_names(
     __name__,
     {
-        "_EXCERPT": _SCHEMA,
+        "_EXCERPT": "spanqa.errors:EXCERPT_CHARS",
         "_DEFAULT_MAX_ITEMS": _SCHEMA,
         "_non_negative": _SCHEMA,
         "_optional_non_negative": _SCHEMA,
@@ -75,7 +75,7 @@ __getattr__ = moved_names(
         "_tuple_of_str": _SCHEMA,
         "_capped": _SCHEMA,
         "_more": _SCHEMA,
-        "_excerpt": f"{_SCHEMA}:excerpt",
+        "_excerpt": "spanqa.errors:excerpt",
         "_JSONL_SUFFIXES": _READERS,
         "_MISSING": _READERS,
         "_read": _READERS,

@@ -23,9 +23,8 @@ from spanqa.data.schema import (
     QARecord,
     RepairedAnswer,
     RepairReason,
-    excerpt,
 )
-from spanqa.errors import DataError
+from spanqa.errors import DataError, excerpt
 
 __all__ = ["validate_records"]
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import attrs
 
-from spanqa.errors import DataError
+from spanqa.errors import DataError, excerpt
 
 if TYPE_CHECKING:
     import datasets
@@ -31,7 +31,6 @@ __all__ = [
     "QARecord",
     "RepairReason",
     "RepairedAnswer",
-    "excerpt",
     "require_valid_unicode",
 ]
 
@@ -42,8 +41,6 @@ POLICIES: tuple[Policy, ...] = ("repair", "drop", "error")
 RepairReason = Literal["whitespace", "offset", "case"]
 DropReason = Literal["empty-text", "mismatch", "not-found", "no-answers"]
 
-#: Longest excerpt of an answer or context quoted in a message.
-_EXCERPT = 60
 #: Entries per list that :meth:`DataReport.format` prints by default.
 _DEFAULT_MAX_ITEMS = 20
 
@@ -267,10 +264,6 @@ def _more(total: int, max_items: int | None) -> list[str]:
     if max_items is None or total <= max_items:
         return []
     return [f"  ... and {total - max_items:,} more"]
-
-
-def excerpt(text: str, limit: int = _EXCERPT) -> str:
-    return repr(text) if len(text) <= limit else repr(text[: limit - 3] + "...")
 
 
 @attrs.frozen(eq=False)
