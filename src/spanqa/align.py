@@ -54,7 +54,7 @@ from spanqa._moved import moved_names
 
 # Private aliases: spanqa.align.AlignmentReport / TrainFeatures are deprecated re-exports (__getattr__).
 from spanqa.alignment_report import AlignmentReport as _AlignmentReport
-from spanqa.errors import ConfigError, DataError, TokenizerError
+from spanqa.errors import ConfigError, DataError, TokenizerError, some_ids
 from spanqa.examples_reader import Examples, ids_where, read_examples
 from spanqa.features import EvalFeatures, PaddingSide
 from spanqa.features import TrainFeatures as _TrainFeatures
@@ -331,10 +331,9 @@ class Aligner:
             (first, self._tokenize(batch, truncated)) for first, batch in self._batches(examples)
         ]
         if truncated:
-            shown = ", ".join(repr(key) for key in truncated[:5]) + (", ..." if len(truncated) > 5 else "")
             warnings.warn(
                 f"{len(truncated)} question(s) longer than max_question_tokens ({self.max_question_tokens}) "
-                f"were cut to their first {self.max_question_tokens} tokens ({shown}); raise "
+                f"were cut to their first {self.max_question_tokens} tokens ({some_ids(truncated)}); raise "
                 "max_question_tokens to read them whole",
                 QuestionTruncatedWarning,
                 stacklevel=2,

@@ -40,3 +40,13 @@ def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
         return repr(text) if len(text) <= limit else repr(text[: limit - 3] + "...")
     shown = repr(value)
     return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+#: How many ids an error or warning lists before it says "...".
+IDS_SHOWN = 5
+
+
+def some_ids(ids: list[str], shown: int = IDS_SHOWN) -> str:
+    """The first ``shown`` ids, quoted and comma-separated, then ``", ..."`` when there are more: how
+    spanqa's messages name the records they are about without listing thousands."""
+    return ", ".join(repr(key) for key in ids[:shown]) + (", ..." if len(ids) > shown else "")

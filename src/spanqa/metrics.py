@@ -43,7 +43,7 @@ from typing import Any, TypeAlias
 import attrs
 import numpy as np
 
-from spanqa.errors import ConfigError, DataError, excerpt
+from spanqa.errors import ConfigError, DataError, excerpt, some_ids
 
 __all__ = [
     "BestThresholds",
@@ -65,8 +65,6 @@ __all__ = [
 
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-#: How many missing ids a warning or error message lists before it says "...".
-_IDS_SHOWN = 5
 
 
 class MissingPredictionWarning(UserWarning):
@@ -421,11 +419,9 @@ def load_na_probs(path: str | os.PathLike[str]) -> dict[str, float]:
 
 def _warn_missing(gold: GoldSet, missing: list[str]) -> None:
     if missing:
-        shown = ", ".join(repr(qid) for qid in missing[:_IDS_SHOWN])
-        more = ", ..." if len(missing) > _IDS_SHOWN else ""
         warnings.warn(
             f"{len(missing)} of {len(gold)} questions of {gold.source} have no prediction and score 0 "
-            f"({shown}{more})",
+            f"({some_ids(missing)})",
             MissingPredictionWarning,
             stacklevel=3,
         )
@@ -469,10 +465,8 @@ def _require_na_probs(gold: GoldSet, raw: _RawScores, na_probs: Mapping[str, flo
         if answered and q.id not in na_probs
     ]
     if absent:
-        shown = ", ".join(repr(qid) for qid in absent[:_IDS_SHOWN])
         raise DataError(
-            f"{source}: {len(absent)} answered questions have no no-answer probability ({shown}"
-            f"{', ...' if len(absent) > _IDS_SHOWN else ''})"
+            f"{source}: {len(absent)} answered questions have no no-answer probability ({some_ids(absent)})"
         )
 
 

@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spanqa.decode.threshold import ThresholdSweep, threshold_sweep
-from spanqa.errors import ConfigError, DataError
+from spanqa.errors import ConfigError, DataError, some_ids
 from spanqa.metrics import score_answer
 
 if TYPE_CHECKING:
@@ -56,7 +56,6 @@ __all__ = [
 
 #: How many context characters an error entry shows on either side of the gold and predicted spans.
 _CONTEXT_MARGIN = 300
-_IDS_SHOWN = 5
 
 
 def _check_predictions(
@@ -64,10 +63,8 @@ def _check_predictions(
 ) -> list[Prediction]:
     missing = [str(record["id"]) for record in records if record["id"] not in predictions]
     if missing:
-        shown = ", ".join(repr(key) for key in missing[:_IDS_SHOWN])
         raise DataError(
-            f"the report needs a prediction for every record: {len(missing)} have none ({shown}"
-            f"{', ...' if len(missing) > _IDS_SHOWN else ''})"
+            f"the report needs a prediction for every record: {len(missing)} have none ({some_ids(missing)})"
         )
     return [predictions[record["id"]] for record in records]
 

@@ -33,7 +33,7 @@ import numpy.typing as npt
 
 from spanqa.decode.config import NULL_ANSWER, DecodingConfig
 from spanqa.decode.predictions import Prediction
-from spanqa.errors import ConfigError, DataError
+from spanqa.errors import ConfigError, DataError, some_ids
 from spanqa.metrics import GoldSource, load_gold, score_answer
 
 __all__ = ["END_MARGIN", "NullThreshold", "ThresholdSweep", "threshold_sweep", "tune_null_threshold"]
@@ -141,7 +141,7 @@ def tune_null_threshold(predictions: Mapping[str, Prediction], gold: GoldSource)
     if missing:
         raise DataError(
             f"tuning a null threshold needs a prediction for every gold question: {len(missing)} have "
-            f"none ({', '.join(repr(key) for key in missing[:5])}{', ...' if len(missing) > 5 else ''})"
+            f"none ({some_ids(missing)})"
         )
     diffs, span, null = [], [], []
     for question in gold_set.questions:
