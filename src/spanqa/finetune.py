@@ -29,7 +29,7 @@ from spanqa._compat import training_arguments
 from spanqa.align import Aligner
 from spanqa.alignment_report import AlignmentReport
 from spanqa.batching import LengthGroupedSampler, QADataCollator
-from spanqa.data import LoadedRecords, QARecord, Source, load_records
+from spanqa.data import LoadedRecords, Policy, QARecord, Source, load_questions
 from spanqa.decode import DecodingConfig, Prediction, SpanDecoder, tune_null_threshold
 from spanqa.errors import ConfigError, DataError, SpanQAError
 from spanqa.features import TrainFeatures
@@ -138,15 +138,6 @@ class EvaluationResult:
         }
 
 
-def _load_data(source: DataSource | LoadedRecords, policy: str, what: str) -> LoadedRecords:
-    if isinstance(source, LoadedRecords):
-        return source
-    loaded = load_records(source, policy=policy)  # type: ignore[arg-type]
-    if not loaded.records:
-        raise DataError(f"the {what} data is empty (no usable question after validation): {source!s:.200}")
-    return loaded
-
-
 def _check_writable(directory: Path) -> None:
     """Fail before hours of training, not after, when the output directory cannot be written."""
     try:
@@ -181,7 +172,7 @@ class QAFineTuner:
         eval_data: DataSource | LoadedRecords | None = None,
         config: TrainingConfig | None = None,
         decoding: DecodingConfig | None = None,
-        data_policy: str = "repair",
+        data_policy: Policy = "repair",
         callbacks: Sequence[Any] = (),
     ) -> None:
         self.config = config or TrainingConfig()
@@ -209,8 +200,12 @@ class QAFineTuner:
             decoding = DecodingConfig.load(saved_decoding)
         self.decoding = decoding
         self.data_policy = data_policy
-        self.train_data = None if train_data is None else _load_data(train_data, data_policy, "training")
-        self.eval_data = None if eval_data is None else _load_data(eval_data, data_policy, "evaluation")
+        self.train_data = (
+            None if train_data is None else load_questions(train_data, policy=data_policy, what="training")
+        )
+        self.eval_data = (
+            None if eval_data is None else load_questions(eval_data, policy=data_policy, what="evaluation")
+        )
         self.train_features: TrainFeatures | None = None
         self.trainer: Trainer | None = None
 
@@ -323,7 +318,7 @@ class QAFineTuner:
     ) -> dict[str, Prediction]:
         """Answer every question of ``data`` (answers are optional in prediction data)."""
         self._require_trained_head()
-        loaded = _load_data(data, self.data_policy, "prediction")
+        loaded = load_questions(data, policy=self.data_policy, what="prediction")
         return self._predict_records(loaded.records, self._decoder(loaded.records), batch_size, progress)
 
     def _predict_records(
@@ -365,7 +360,7 @@ class QAFineTuner:
         if source is None:
             raise ConfigError("QAFineTuner.evaluate() needs eval_data")
         self._require_trained_head()
-        loaded = _load_data(source, self.data_policy, "evaluation")
+        loaded = load_questions(source, policy=self.data_policy, what="evaluation")
         records = loaded.records
         if not _distributed():
             result = self._evaluate_records(records, tune_threshold, batch_size, progress)

@@ -18,7 +18,7 @@ from spanqa.commands._options import (
     decoding_config,
     print_json,
 )
-from spanqa.errors import ConfigError, DataError
+from spanqa.errors import ConfigError
 
 NAME = "predict"
 HELP = "answer a question about a context, or every question of a SQuAD-format file"
@@ -71,7 +71,7 @@ def _batch_tokens(value: str) -> int | str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from spanqa.data import load_records
+    from spanqa.data import load_questions
     from spanqa.reader import Reader
 
     single = args.question is not None or args.context is not None
@@ -105,10 +105,7 @@ def run(args: argparse.Namespace) -> int:
                 shown = "(no answer)" if answer.is_null else repr(answer.text)
                 print(f"{rank}. {shown}  score {answer.score:.3f}  p {answer.probability:.3f}")
         return 0
-    loaded = load_records(args.data)
-    if not loaded.records:
-        raise DataError(f"{args.data}: no usable question left after validation:\n{loaded.report}")
-    results = reader.predict(loaded.records)
+    results = reader.predict(load_questions(args.data, what="prediction").records)
     texts = {key: prediction.text for key, prediction in results.items()}
     payload = json.dumps(texts, ensure_ascii=False, indent=2) + "\n"
     if args.output:

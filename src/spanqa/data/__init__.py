@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from spanqa._moved import moved_names
 from spanqa.data.readers import Source as Source
-from spanqa.data.readers import load_records, read_records
+from spanqa.data.readers import load_questions, load_records, read_records
 from spanqa.data.schema import POLICIES as POLICIES
 from spanqa.data.schema import (
     DataReport,
@@ -55,6 +55,7 @@ __all__ = [
     "QAAnswers",
     "QARecord",
     "RepairedAnswer",
+    "load_questions",
     "load_records",
     "read_records",
     "records_to_dataset",

@@ -24,7 +24,7 @@ from spanqa.data.repair import validate_records
 from spanqa.data.schema import POLICIES, LoadedRecords, Policy, QARecord, require_valid_unicode
 from spanqa.errors import ConfigError, DataError
 
-__all__ = ["Source", "load_records", "parse_records", "read_records"]
+__all__ = ["Source", "load_questions", "load_records", "parse_records", "read_records"]
 
 #: File name suffixes read as JSON lines (other files are read as JSON, falling back to JSON lines).
 _JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
@@ -74,6 +74,23 @@ def load_records(source: Source, *, policy: Policy = "repair") -> LoadedRecords:
         raise ConfigError(f"policy must be one of {', '.join(POLICIES)}; got {policy!r}")
     source_name, records = _read(source)
     return validate_records(records, policy, source_name)
+
+
+def load_questions(
+    source: Source | LoadedRecords, *, policy: Policy = "repair", what: str = "input"
+) -> LoadedRecords:
+    """:func:`load_records` for a run that needs questions (training, evaluation, prediction): records
+    already loaded pass through; validation that leaves none (every answer dropped) is a
+    :class:`~spanqa.errors.DataError` naming the ``what`` data and its source, with the data report."""
+    if isinstance(source, LoadedRecords):
+        return source
+    loaded = load_records(source, policy=policy)
+    if not loaded.records:
+        raise DataError(
+            f"the {what} data is empty (no usable question after validation): {source!s:.200}\n"
+            f"{loaded.report}"
+        )
+    return loaded
 
 
 def _read(source: Source) -> tuple[str, list[QARecord]]:
