@@ -4,9 +4,10 @@ The reference is computed here, from the tokenizer's own offset mapping of each 
 ``add_special_tokens=False``) and the gold character offsets, never from :mod:`spanqa.align`'s code or its
 (normalised) offsets:
 
-* a token *holds* the characters of its offsets with surrounding whitespace trimmed (SentencePiece
-  ``"▁word"`` and byte-level ``"Ġword"`` offsets may include the space before the word); a
-  whitespace-only token holds nothing;
+* a token *holds* the characters of its offsets with surrounding padding trimmed: whitespace
+  (SentencePiece ``"▁word"`` and byte-level ``"Ġword"`` offsets may include the space before the word)
+  and invisible format characters (Unicode category Cf, such as U+200B, which byte-level BPE gives a
+  token of its own); a padding-only token holds nothing;
 * an answer's first token is the first token of the window holding its first character, its last token
   the last one holding its last character (byte-level BPE may split one character over several tokens,
   each holding it). Characters no token of the context holds (a Thai tone mark that uncased BERT's
@@ -20,6 +21,7 @@ accepted any label covering the answer, up to the whole window.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,13 +31,18 @@ import numpy as np
 Span = tuple[int, int] | None
 
 
+def is_padding(character: str) -> bool:
+    """Whitespace or an invisible format character: never the first or last character of an answer."""
+    return character.isspace() or unicodedata.category(character) == "Cf"
+
+
 def held_characters(context: str, offsets: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Each token's ``(start, end)`` with whitespace trimmed from both ends (``(end, end)`` if none left)."""
+    """Each token's ``(start, end)`` with padding trimmed from both ends (``(end, end)`` if none left)."""
     held = []
     for start, end in offsets:
-        while start < end and context[start].isspace():
+        while start < end and is_padding(context[start]):
             start += 1
-        while end > start and context[end - 1].isspace():
+        while end > start and is_padding(context[end - 1]):
             end -= 1
         held.append((start, end))
     return held
@@ -142,8 +149,8 @@ def check_labels(aligner: Any, records: Sequence[Mapping[str, Any]], train: Any,
             rec["answers"]["text"][k],
         )
         decoded = context[evaluation.offsets[w, start, 0] : evaluation.offsets[w, end, 1]]
-        # Whitespace never leads or trails a decoded label.
-        assert decoded == decoded.strip(), (rec["id"], decoded)
+        # Padding never leads or trails a decoded label.
+        assert not is_padding(decoded[0]) and not is_padding(decoded[-1]), (rec["id"], decoded)
     report = train.report
     n_answers = sum(len(rec["answers"]["text"]) for rec in records)
     assert report.answers == n_answers

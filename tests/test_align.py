@@ -284,14 +284,22 @@ def test_answer_outside_every_window_is_counted_and_labelled_cls(tokenizer_famil
 
 
 def test_answer_of_dropped_characters_only_is_reported_failed(minilm_tokenizer: Any) -> None:
-    """A zero-width answer has no token: it is a failure with its id, and its window is labelled CLS."""
-    context = "abc \u200b def"
-    records = [record("zw", context=context, question="What?", answers=[("\u200b", 4)])]
+    """An answer the tokenizer drops entirely (a lone combining accent, deleted by uncased BERT) has no
+    token: it is a failure with its id, and its window is labelled CLS."""
+    context = "abc \u0301 def"
+    records = [record("mark", context=context, question="What?", answers=[("\u0301", 4)])]
     train = Aligner(minilm_tokenizer, max_length=32, stride=4, max_question_tokens=8).train_features(records)
     assert train.report.failed == 1
-    assert train.report.failed_ids == ("zw",)
+    assert train.report.failed_ids == ("mark",)
     assert not train.report.ok
     assert train.start_positions[0] == train.cls_index[0]
+
+
+def test_answer_of_format_characters_only_is_refused_naming_the_record(minilm_tokenizer: Any) -> None:
+    """A zero-width space is padding, like a space: an answer of nothing else has no text to label."""
+    records = [record("zw", context="abc \u200b def", question="What?", answers=[("\u200b", 4)])]
+    with pytest.raises(DataError, match=r"record 'zw' \(#0\): answer 0 has no visible character"):
+        Aligner(minilm_tokenizer, max_length=32, stride=4, max_question_tokens=8).train_features(records)
 
 
 def test_to_dataset_has_the_model_columns(family_tokenizers: dict[str, Any]) -> None:
@@ -442,7 +450,7 @@ def test_question_that_breaks_the_pair_call_is_truncated_after_all(minilm_tokeni
         ({"context": None}, "'question' and 'context' must be strings"),
         ({"answers": {"text": ["Rhine"], "answer_start": [5]}}, "not at answer_start 5"),
         ({"answers": {"text": ["Rhine", "Basel"], "answer_start": [4]}}, "2 texts but 1 answer_start"),
-        ({"answers": {"text": [" "], "answer_start": [3]}}, "empty or whitespace only"),
+        ({"answers": {"text": [" "], "answer_start": [3]}}, "has no visible character"),
         ({"answers": ["Rhine"]}, "must be a mapping"),
         ({"answers": {"text": "Rhine", "answer_start": 4}}, "must be lists"),
         ({"answers": {"text": ["Rhine"], "answer_start": ["4"]}}, "must be a text"),

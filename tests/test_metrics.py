@@ -271,6 +271,13 @@ def test_normalize_answer(text: str, expected: str) -> None:
     assert normalize_answer(text) == expected
 
 
+def test_format_characters_count_as_the_official_scripts_count_them() -> None:
+    """A zero-width space is not whitespace to the official scripts: "\u200bDenver" is another answer."""
+    assert exact_match("Denver", "\u200bDenver") == ref_compute_exact("\u200bDenver", "Denver") == 0
+    assert f1("Denver Broncos", "\u200bDenver Broncos") == ref_compute_f1("\u200bDenver Broncos", "Denver Broncos")
+    assert f1("Denver Broncos", "\u200bDenver Broncos") == pytest.approx(0.5)
+
+
 def test_exact_match_compares_normalised_strings() -> None:
     assert exact_match("the Eiffel Tower.", "Eiffel tower") == 1
     assert exact_match("Eiffel", "Eiffel Tower") == 0
@@ -294,10 +301,16 @@ def test_f1_without_tokens_is_one_only_when_both_are_empty() -> None:
     assert f1("Broncos", "") == 0.0
 
 
+#: Letters, articles, punctuation, whitespace, accents, and format characters (zero-width space, zero-width
+#: joiner, word joiner, byte-order mark): the official scripts keep the format characters (they are neither
+#: whitespace nor ``string.punctuation``), and so must spanqa.metrics.
+_ANSWER_ALPHABET = list("abnthe .,!-'\t\nAÉ«»é\u200b\u200d\u2060\ufeff")
+
+
 @settings(max_examples=300, deadline=None)
 @given(
-    st.text(alphabet=st.sampled_from(list("abnthe .,!-'\t\nAÉ«»é")), max_size=20),
-    st.text(alphabet=st.sampled_from(list("abnthe .,!-'\t\nAÉ«»é")), max_size=20),
+    st.text(alphabet=st.sampled_from(_ANSWER_ALPHABET), max_size=20),
+    st.text(alphabet=st.sampled_from(_ANSWER_ALPHABET), max_size=20),
 )
 def test_answer_metrics_match_the_reference(prediction: str, gold: str) -> None:
     assert normalize_answer(prediction) == ref_normalize(prediction)

@@ -487,8 +487,6 @@ __getattr__ = moved_names(
         "_read_examples": "spanqa.examples_reader:read_examples",
         "_read_answers": "spanqa.examples_reader",
         "_ids_where": "spanqa.examples_reader:ids_where",
-        "_LAST_CODE": "spanqa.windows",
-        "_IS_WHITESPACE": "spanqa.windows",
         "_FAR": "spanqa.windows:FAR",
         "_Windows": "spanqa.windows:Windows",
         "_ragged_arange": "spanqa.windows:ragged_arange",

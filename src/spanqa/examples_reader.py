@@ -15,9 +15,9 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from spanqa.characters import strip_padding
 from spanqa.data.schema import require_valid_unicode
 from spanqa.errors import DataError
-from spanqa.windows import WHITESPACE
 
 __all__ = ["Examples", "ids_where", "read_examples"]
 
@@ -26,8 +26,9 @@ __all__ = ["Examples", "ids_where", "read_examples"]
 class Examples:
     """Records as columns; answers flattened (CSR): answers of example ``i`` are ``answer_ptr[i]:[i+1]``.
 
-    Answer spans are the gold text's span with surrounding whitespace left out, so that whitespace
-    trimmed from token offsets and whitespace in the gold text cannot disagree.
+    Answer spans are the gold text's span with surrounding padding (whitespace, invisible format
+    characters: :mod:`spanqa.characters`) left out, so that padding trimmed from token offsets and padding
+    in the gold text cannot disagree.
     """
 
     ids: list[str]
@@ -142,10 +143,12 @@ def _read_answers(
                 f"{start} of its context; load the data with spanqa.load_records(..., policy='repair') "
                 "to repair or report it"
             )
-        stripped = text.strip(WHITESPACE)
+        lead, stripped = strip_padding(text)
         if not stripped:
-            raise DataError(f"record {_where(record_id, position)}: answer {k} is empty or whitespace only")
-        lead = len(text) - len(text.lstrip(WHITESPACE))
+            raise DataError(
+                f"record {_where(record_id, position)}: answer {k} has no visible character (empty, or "
+                "only whitespace and format characters)"
+            )
         starts.append(start + lead)
         ends.append(start + lead + len(stripped))
 

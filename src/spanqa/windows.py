@@ -2,9 +2,9 @@
 
 :func:`build_windows` locates the context and the CLS token of every window (through ``sequence_ids``,
 never by position) and :func:`normalise_offsets` makes each context token's offsets cover exactly the text
-it stands for (no surrounding whitespace, dropped characters joined to the token before them); the result
-is :class:`Windows`, flat numpy arrays over a whole batch. The whitespace tables both the offsets and the
-gold answers are trimmed with live here too (:data:`WHITESPACE`). Separate from :mod:`spanqa.labels`,
+it stands for (no surrounding padding, dropped characters joined to the token before them); the result
+is :class:`Windows`, flat numpy arrays over a whole batch. What counts as padding (whitespace and
+invisible format characters) is :mod:`spanqa.characters`'s rule. Separate from :mod:`spanqa.labels`,
 which only reads windows, and from :mod:`spanqa.align`, which only drives the tokenizer.
 """
 
@@ -19,6 +19,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from spanqa.characters import WHITESPACE, is_padding_table
 from spanqa.features import NOT_CONTEXT
 
 if TYPE_CHECKING:
@@ -43,18 +44,6 @@ DEFAULT_MAX_LENGTH = 384
 DEFAULT_STRIDE = 128
 DEFAULT_MAX_QUESTION_TOKENS = 64
 
-#: Every character for which ``str.isspace()`` is true. Token offsets are trimmed of these so that a token
-#: such as RoBERTa's ``"Ġword"`` or SentencePiece's ``"▁word"`` (whose offsets may include the space before
-#: the word) decodes to ``"word"``. Spelled out rather than computed so importing the module costs nothing.
-WHITESPACE = (
-    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
-    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-)
-#: ``_IS_WHITESPACE[min(code, _LAST_CODE)]``: a lookup table over code points (every whitespace code point is
-#: below ``_LAST_CODE``, whose own entry is False).
-_LAST_CODE = max(map(ord, WHITESPACE)) + 1
-_IS_WHITESPACE = np.zeros(_LAST_CODE + 1, dtype=bool)
-_IS_WHITESPACE[[ord(char) for char in WHITESPACE]] = True
 
 #: Larger than any character offset (used to pad "start" columns so that padding never matches).
 FAR = np.iinfo(np.int32).max
@@ -127,16 +116,18 @@ def normalise_offsets(
 
     Two corrections, both so that ``context[start:end]`` of a token span is the text a reader expects:
 
-    * **Surrounding whitespace is trimmed.** Byte-level BPE without ``trim_offsets`` and SentencePiece
-      (Metaspace) tokenizers report ``"Ġword"`` / ``"▁word"`` with the preceding space inside the offsets,
-      so a span starting on such a token would decode with a leading space. A whitespace-only token (a
-      lone ``"▁"``) becomes the empty span at its end: it carries no text, and a span that starts or ends
-      on it then decodes without the space.
+    * **Surrounding padding is trimmed** (whitespace and invisible format characters such as U+200B, see
+      :mod:`spanqa.characters`). Byte-level BPE without ``trim_offsets`` and SentencePiece (Metaspace)
+      tokenizers report ``"Ġword"`` / ``"▁word"`` with the preceding space inside the offsets, so a span
+      starting on such a token would decode with a leading space; byte-level BPE gives a zero-width space
+      a token of its own. A padding-only token (a lone ``"▁"``) becomes the empty span at its end: it
+      carries no text, and a span that starts or ends on it then decodes without the padding.
     * **Characters the tokenizer dropped join the token before them.** An accent-stripping normalizer
       (uncased BERT) deletes combining marks, and Thai vowel and tone marks, Arabic harakat or Devanagari
-      signs *are* separate combining code points; zero-width and control characters are deleted too. No
-      token covers them, so ``"สี่"`` would decode as ``"ส"``. A token's end is moved over the run of
-      such uncovered, non-whitespace characters that directly follows it.
+      signs *are* separate combining code points; control characters are deleted too. No token covers
+      them, so ``"สี่"`` would decode as ``"ส"``. A token's end is moved over the run of such uncovered
+      characters that directly follows it, padding excepted (BERT deletes a zero-width space too, and
+      ``"Denver\u200b"`` must still decode as ``"Denver"``).
 
     ``token_context`` gives each row's index into ``contexts`` (-1 for rows that are not context tokens,
     which are left untouched). The rows of all windows of a context together cover its whole text.
@@ -153,7 +144,7 @@ def normalise_offsets(
     first = base + offsets[rows, 0]
     end = base + offsets[rows, 1]
 
-    blank = np.append(_IS_WHITESPACE[np.minimum(codes, _LAST_CODE)], False)
+    blank = np.append(is_padding_table(codes), False)
     covered = np.cumsum(np.bincount(first, minlength=size + 1) - np.bincount(end, minlength=size + 1)) > 0
     kept = covered | blank
     kept[size] = True

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from alignment_reference import check_labels
+from alignment_reference import check_labels, is_padding
 from model_factory import save_tiny_qa_model
 from spanqa import cli
 from spanqa.align import Aligner
@@ -106,9 +106,18 @@ def test_decoder_spans_are_slices_of_the_context(
 #: exotic space, SentencePiece's lone ``"▁"``) in at least one family. Such a token carries the empty span
 #: at its end, so ``EvalFeatures.context_mask`` lets it lie inside an answer but never start or end one.
 _WHITESPACE_TOKEN_CASES = ("emoji", "non-breaking-space", "control-characters", "right-to-left-arabic")
+#: Cases with invisible format characters (category Cf) next to or inside answers.
+_FORMAT_CHARACTER_CASES = (
+    "answer-zero-width-space-edge",
+    "answer-format-characters-edges",
+    "answer-zero-width-joiner-end",
+    "zero-width-space-after-answer",
+    "zero-width-space",
+    "bidi-override",
+)
 
 
-@pytest.mark.parametrize("case_name", _WHITESPACE_TOKEN_CASES)
+@pytest.mark.parametrize("case_name", _WHITESPACE_TOKEN_CASES + _FORMAT_CHARACTER_CASES)
 def test_decoded_answers_are_never_empty_or_padded(
     case_name: str, loaded: dict[str, LoadedRecords], family_tokenizers: dict[str, Any]
 ) -> None:
@@ -124,7 +133,7 @@ def test_decoded_answers_are_never_empty_or_padded(
             (family, answer.text)
             for prediction in predictions.values()
             for answer in prediction.n_best
-            if not answer.text or answer.text != answer.text.strip()
+            if not answer.text or is_padding(answer.text[0]) or is_padding(answer.text[-1])
         ]
     assert bad == []
 
@@ -211,3 +220,14 @@ def test_predict_command_reports_bad_input_in_one_line(
         ]
     )
     assert status == 0
+
+
+@pytest.mark.parametrize("case_name", _FORMAT_CHARACTER_CASES)
+def test_format_characters_at_answer_edges_label_exactly(
+    case_name: str, loaded: dict[str, LoadedRecords], family_tokenizers: dict[str, Any]
+) -> None:
+    """A zero-width or other format character at an answer's edge carries no token of its own (or a
+    padding-only one): the label is the visible text, counted ``exact``, never ``failed`` or ``covered``."""
+    for family, tokenizer in family_tokenizers.items():
+        report = Aligner(tokenizer, **WINDOW).train_features(loaded[case_name]).report
+        assert (report.exact, report.failed, report.covered) == (report.answers, 0, 0), (family, report)

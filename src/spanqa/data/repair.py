@@ -14,6 +14,7 @@ import re
 
 import attrs
 
+from spanqa.characters import strip_padding
 from spanqa.data.schema import (
     DataReport,
     DroppedItem,
@@ -47,15 +48,18 @@ class _Bad:
 def _locate(context: str, text: str, start: int, *, repair: bool) -> _Located | _Bad:
     """Check one answer, and with ``repair`` search for the text near ``start``.
 
-    Whitespace around the text is never part of a span a model can predict, so it is stripped under every
-    policy: the stripped text must then sit right after the leading whitespace (or, for annotations that
-    padded the text but not the offset, at ``start`` itself). The search that ``repair`` adds looks for
-    the nearest exact occurrence first and falls back to a case-insensitive one; ``str.find``/``rfind``
-    and ``re`` do the scanning, so long contexts cost no Python loop per character.
+    An answer with no visible character (empty, or only whitespace and format characters such as U+200B,
+    :mod:`spanqa.characters`) has nothing to label and is dropped. Whitespace around the text is never
+    part of a span a model can predict, so it is stripped under every policy (format characters at the
+    edges stay in the text, which the official scripts score with them; the Aligner labels the text
+    without them): the stripped text must then sit right after the leading whitespace (or, for
+    annotations that padded the text but not the offset, at ``start`` itself). The search that ``repair``
+    adds looks for the nearest exact occurrence first and falls back to a case-insensitive one;
+    ``str.find``/``rfind`` and ``re`` do the scanning, so long contexts cost no Python loop per character.
     """
+    if not strip_padding(text)[1]:
+        return _Bad("empty-text", f"the answer text {excerpt(text)} has no visible character")
     stripped = text.strip()
-    if not stripped:
-        return _Bad("empty-text", f"the answer text {excerpt(text)} is empty")
     lead = len(text) - len(text.lstrip())
     for candidate in (start + lead, start) if lead else (start,):
         if candidate >= 0 and context.startswith(stripped, candidate):
