@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from spanqa.decode.engine import DecodeStream, SpanDecoder
     from spanqa.decode.predictions import Answer, Prediction
     from spanqa.decode.threshold import NullThreshold, tune_null_threshold
+    from spanqa.decode.tuning import DecodingChoice, DecodingGrid
     from spanqa.features import EvalFeatures, TrainFeatures
     from spanqa.finetune import EvaluationResult, QAFineTuner, TrainingConfig, TrainingDivergedError
     from spanqa.hookspecs import hookimpl
@@ -61,6 +62,8 @@ _LAZY: dict[str, str] = {
     "Prediction": "spanqa.decode.predictions",
     "SpanDecoder": "spanqa.decode.engine",
     "tune_null_threshold": "spanqa.decode.threshold",
+    "DecodingChoice": "spanqa.decode.tuning",
+    "DecodingGrid": "spanqa.decode.tuning",
     "EvalFeatures": "spanqa.features",
     "EvaluationResult": "spanqa.finetune",
     "QAFineTuner": "spanqa.finetune",
@@ -95,7 +98,9 @@ __all__ = [
     "DataError",
     "DataReport",
     "DecodeStream",
+    "DecodingChoice",
     "DecodingConfig",
+    "DecodingGrid",
     "EvalFeatures",
     "EvaluationResult",
     "LoadedRecords",

@@ -9,7 +9,7 @@ only per-window candidates.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import torch
@@ -18,8 +18,12 @@ from spanqa.errors import ConfigError
 from spanqa.features import EvalFeatures, PaddingSide
 from spanqa.onednn import onednn_linears
 
-if TYPE_CHECKING:
-    from spanqa.decode import DecodeStream
+
+class LogitsSink(Protocol):
+    """What takes each batch's logits: a :class:`~spanqa.decode.DecodeStream`, or several at once."""
+
+    def add(self, start_logits: Any, end_logits: Any, window_indices: Any = None) -> None: ...
+
 
 #: Model-input columns that are padded, with the value used for padding (``None``: the pad token id).
 _PADDED_COLUMNS: dict[str, int | None] = {"input_ids": None, "attention_mask": 0, "token_type_ids": 0}
@@ -162,7 +166,7 @@ def length_sorted_batches(
 def stream_windows(
     model: torch.nn.Module,
     features: EvalFeatures,
-    stream: DecodeStream,
+    stream: LogitsSink,
     *,
     pad_token_id: int,
     batch_size: int = 32,

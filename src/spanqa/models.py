@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 #: File, inside a saved model directory, that holds the decoding config (strategies, tuned threshold).
 DECODING_CONFIG_FILE = "spanqa_decoding.json"
+#: Saved next to it when the decoding was chosen on tuning data: the grid's scores, and on which data.
+DECODING_TUNING_FILE = "spanqa_decoding_tuning.json"
 
 #: Files that hold a tokenizer's vocabulary; a local tokenizer directory must have at least one of them
 #: (or another SentencePiece ``*.model`` file). Without any, transformers 5 still builds a tokenizer from

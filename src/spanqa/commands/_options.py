@@ -142,6 +142,39 @@ def decoding_config(args: argparse.Namespace, saved: Any = None, *, squad_v2: bo
     return config
 
 
+def decoding_grid(args: argparse.Namespace) -> Any:
+    """The :class:`~spanqa.DecodingGrid` to choose from: a decoding option given on the command line fixes
+    its dimension of the grid (``--max_answer_length 20`` tries only 20), the others take every value."""
+    from spanqa.decode import DecodingGrid
+
+    fixed: dict[str, Any] = {}
+    if args.max_answer_length is not None:
+        fixed["max_answer_lengths"] = (args.max_answer_length,)
+    for name in ("same_text", "null_relative"):
+        if getattr(args, name) is not None:
+            fixed[name] = (getattr(args, name) == "on",)
+    return DecodingGrid(**fixed)
+
+
+def add_tuning_options(parser: argparse.ArgumentParser) -> None:
+    add_option(
+        parser,
+        "tuning_file",
+        metavar="FILE",
+        help="questions to choose the decoding on after training (answer-length cap, same-text, "
+        "null-relative, null threshold); default: hold out --tuning_size questions of --train_file",
+    )
+    add_option(
+        parser,
+        "tuning_size",
+        type=int,
+        default=300,
+        metavar="N",
+        help="without --tuning_file: training questions held out (whole contexts, at most a fifth) to "
+        "choose the decoding on; 0: keep the decoding options as given (default: %(default)s)",
+    )
+
+
 def training_config(args: argparse.Namespace, output_dir: str, **overrides: Any) -> Any:
     """A :class:`~spanqa.finetune.TrainingConfig` from the run_qa.py-style options."""
     from spanqa.finetune import TrainingConfig
@@ -164,6 +197,7 @@ def training_config(args: argparse.Namespace, output_dir: str, **overrides: Any)
         "save_steps",
         "logging_steps",
         "precision",
+        "tuning_size",
     ):
         if getattr(args, name, None) is not None:
             values[name] = getattr(args, name)

@@ -1,8 +1,11 @@
 """Evaluate a fine-tuned model on SQuAD-format data: EM/F1 (v1.1) or the full v2.0 breakdown.
 
-On data with unanswerable questions the null threshold is tuned for best F1 in the same pass (unless
---null_score_diff_threshold fixes it); --save-threshold writes it into the model directory, so later
-predictions use it.
+On data with unanswerable questions the null threshold is tuned for best F1 in the same pass, unless
+--null_score_diff_threshold fixes it or the model's decoding was chosen on tuning data (spanqa train does
+that), whose threshold is kept. --tune chooses the whole decoding on DATA instead (answer-length cap,
+same-text, null-relative and the null threshold), prints what each choice scored, and reports the scores
+of the choice: they are optimistic for DATA, so tune on a dev split and report on another file. --save
+writes the decoding used into the model directory, so later predictions use it.
 
 --report DIR also writes an evaluation report into DIR: metrics.json, a plot of EM and F1 against the null
 threshold (SQuAD 2.0 data), a plot of gold vs predicted answer lengths, a calibration plot and errors.html,
@@ -23,6 +26,7 @@ from spanqa.commands._options import (
     add_runtime_options,
     add_window_options,
     decoding_config,
+    decoding_grid,
     print_json,
     print_metrics,
     training_config,
@@ -44,9 +48,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_option(
         parser,
-        "save_threshold",
+        "tune",
         action="store_true",
-        help="store the tuned null threshold in the model directory",
+        help="choose the decoding on DATA from a grid (answer-length caps, same-text and null-relative on "
+        "and off; a decoding option given fixes its part of the grid) and print what each scored",
+    )
+    parser.add_argument(
+        "--save",
+        "--save_threshold",
+        "--save-threshold",
+        dest="save",
+        action="store_true",
+        help="store the decoding used (tuned with --tune, or its tuned null threshold) in the model "
+        "directory (--save_threshold: the older name)",
     )
     add_option(
         parser,
@@ -86,11 +100,18 @@ def run(args: argparse.Namespace) -> int:
     has_null = any(record["is_impossible"] for record in loaded.records)
     tuner.decoding = decoding_config(args, tuner.decoding, squad_v2=has_null)
     fixed = args.null_score_diff_threshold is not None
-    result = tuner.evaluate(loaded, tune_threshold=False if fixed else None)
+    if args.tune:
+        if fixed:
+            raise ConfigError("--tune chooses the null threshold; leave out --null_score_diff_threshold")
+        choice = tuner.tune_decoding(loaded, grid=decoding_grid(args))
+        if not args.json:
+            print(choice.format())
+            print("(the scores below were tuned on this data: report on other questions)\n")
+    result = tuner.evaluate(loaded, tune_threshold=False if fixed or args.tune else None)
     if args.predictions_file:
         texts = {key: prediction.text for key, prediction in result.predictions.items()}
         Path(args.predictions_file).write_text(json.dumps(texts, ensure_ascii=False, indent=2) + "\n")
-    if args.save_threshold:
+    if args.save:
         tuner.save(args.model)
     if args.report:
         from spanqa.report import write_report
@@ -106,14 +127,19 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"report written to {files.directory}")
     if args.json:
-        print_json(
-            {"metrics": result.metrics, "decoding": result.decoding.to_dict(), "seconds": result.seconds}
-        )
+        payload = {
+            "metrics": result.metrics,
+            "decoding": result.decoding.to_dict(),
+            "seconds": result.seconds,
+        }
+        if tuner.decoding_choice is not None and args.tune:
+            payload["tuning"] = tuner.decoding_choice.to_dict()
+        print_json(payload)
     else:
         print_metrics(result.metrics, f"{args.model} on {args.data} ({result.seconds:.1f} s):")
         if result.decoding.null_threshold is not None:
             print(
                 f"null threshold: {result.decoding.null_threshold:.4f}"
-                + (" (saved with the model)" if args.save_threshold else "")
+                + (" (saved with the model)" if args.save else "")
             )
     return 0

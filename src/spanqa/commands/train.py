@@ -1,8 +1,11 @@
 """Fine-tune an extractive QA model on SQuAD-format data, evaluate it and save it.
 
 Checkpoints go to OUTPUT_DIR/checkpoints (resume with --resume_from_checkpoint), the final model, its
-tokenizer and its decoding config (with the null threshold tuned on the validation data, when that has
-unanswerable questions) to OUTPUT_DIR/model. Options are named as in transformers' run_qa.py.
+tokenizer and its decoding config to OUTPUT_DIR/model. The decoding (answer-length cap, the same-text and
+null-relative strategies, and on SQuAD 2.0 data the null threshold) is chosen after training on questions
+held out of the training file (or --tuning_file), never on --validation_file, which is only reported; the
+grid of what each choice scored is printed and saved with the model. Options are named as in
+transformers' run_qa.py.
 
 example:
   spanqa train --model_name_or_path ./encoder --train_file train.json --validation_file dev.json \\
@@ -19,8 +22,10 @@ from spanqa.commands._options import (
     add_option,
     add_runtime_options,
     add_training_options,
+    add_tuning_options,
     add_window_options,
     decoding_config,
+    decoding_grid,
     print_json,
     print_metrics,
     training_config,
@@ -64,6 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="what to do with answers whose offsets are wrong (default: %(default)s)",
     )
     add_training_options(parser)
+    add_tuning_options(parser)
     add_window_options(parser)
     add_decoding_options(parser)
     add_runtime_options(parser)
@@ -79,16 +85,22 @@ def run(args: argparse.Namespace) -> int:
         eval_data=args.validation_file,
         config=training_config(args, str(output / "checkpoints")),
         data_policy=args.data_policy,
+        tuning_data=args.tuning_file,
+        decoding_grid=decoding_grid(args) if args.tuning_file or args.tuning_size else None,
     )
     if tuner.train_data is not None and not tuner.train_data.report.clean and not args.json:
         print(tuner.train_data.report.format(max_items=5))
-    evaluated = tuner.eval_data.records if tuner.eval_data is not None else []
+    evaluated = [*(tuner.eval_data.records if tuner.eval_data is not None else [])]
+    evaluated += tuner.tuning_data.records if tuner.tuning_data is not None else []
     has_null = any(record["is_impossible"] for record in evaluated)
     tuner.decoding = decoding_config(args, tuner.decoding, squad_v2=has_null)
     train_metrics = tuner.train(resume_from_checkpoint=args.resume_from_checkpoint)
     payload: dict[str, object] = {"train": train_metrics}
     if tuner.train_features is not None:
         payload["alignment"] = tuner.train_features.report.to_dict()
+    choice = tuner.decoding_choice
+    payload["decoding"] = tuner.decoding.to_dict() if tuner.decoding is not None else None
+    payload["tuning"] = choice.to_dict() if choice is not None else {"skipped": tuner.tuning_skipped}
     if args.validation_file:
         result = tuner.evaluate()
         payload["eval"] = result.metrics
@@ -99,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         if tuner.train_features is not None:
             print(tuner.train_features.report)
+        print(choice.format() if choice is not None else f"decoding not tuned: {tuner.tuning_skipped}")
         if "eval" in payload:
             print_metrics(payload["eval"], f"evaluation on {args.validation_file}:")  # type: ignore[arg-type]
         print(f"model saved to {saved}")

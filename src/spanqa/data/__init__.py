@@ -20,7 +20,8 @@ The package is split by concept; this module re-exports every public name, so ``
   (:class:`DataReport`, :class:`RepairedAnswer`, :class:`DroppedItem`, :class:`LoadedRecords`);
 * :mod:`spanqa.data.readers`: :func:`read_records` and :func:`load_records` (files, objects, records);
 * :mod:`spanqa.data.repair`: the answer check and the repair/drop/error policy behind :func:`load_records`;
-* :mod:`spanqa.data.writers`: :func:`write_squad` and :func:`records_to_dataset`.
+* :mod:`spanqa.data.writers`: :func:`write_squad` and :func:`records_to_dataset`;
+* :mod:`spanqa.data.split`: :func:`split_by_context`, a validation split by whole contexts.
 
 Private names of the former single module ``spanqa.data`` still import from here, with a
 :class:`DeprecationWarning`, for one release.
@@ -44,6 +45,7 @@ from spanqa.data.schema import (
 )
 from spanqa.data.schema import DropReason as DropReason
 from spanqa.data.schema import RepairReason as RepairReason
+from spanqa.data.split import split_by_context
 from spanqa.data.writers import SquadVersion as SquadVersion
 from spanqa.data.writers import records_to_dataset, write_squad
 
@@ -60,6 +62,7 @@ __all__ = [
     "read_records",
     "records_to_dataset",
     "require_valid_unicode",
+    "split_by_context",
     "write_squad",
 ]
 

@@ -10,8 +10,10 @@ works as before:
   over windows and the merge over each example's windows;
 * :mod:`spanqa.decode._search`: the per-window search kernel (private);
 * :mod:`spanqa.decode.predictions`: the results, :class:`Prediction`, :class:`Answer`, :class:`AnswerList`;
-* :mod:`spanqa.decode.threshold`: :class:`NullThreshold` and :func:`tune_null_threshold` (the only part
-  that uses :mod:`spanqa.metrics`).
+* :mod:`spanqa.decode.threshold`: :class:`NullThreshold` and :func:`tune_null_threshold`;
+* :mod:`spanqa.decode.tuning`: :class:`DecodingGrid`, :func:`choose_decoding` and :class:`DecodingChoice`,
+  the decoding chosen for a model on validation questions (with ``threshold``, the parts that use
+  :mod:`spanqa.metrics`).
 
 Private names of the former single module ``spanqa.decode`` still import from here, with a
 :class:`DeprecationWarning`, for one release.
@@ -32,15 +34,19 @@ from spanqa.decode.engine import DecodeStream, SpanDecoder
 from spanqa.decode.predictions import Answer, AnswerList, Prediction
 from spanqa.decode.predictions import Flag as Flag
 from spanqa.decode.threshold import NullThreshold, tune_null_threshold
+from spanqa.decode.tuning import DecodingChoice, DecodingGrid, choose_decoding
 
 __all__ = [
     "Answer",
     "AnswerList",
     "DecodeStream",
+    "DecodingChoice",
     "DecodingConfig",
+    "DecodingGrid",
     "NullThreshold",
     "Prediction",
     "SpanDecoder",
+    "choose_decoding",
     "tune_null_threshold",
 ]
 

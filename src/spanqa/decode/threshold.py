@@ -20,7 +20,8 @@ its search at 0.0, which on score differences is not "every question null": on a
 difference is negative it reports the all-null F1 at threshold 0.0, a threshold that predicts no null at
 all. ``spanqa score`` keeps the official numbers; this module is what spanqa tunes and applies.
 
-This is the only decode module that depends on :mod:`spanqa.metrics` (for per-question scores).
+With :mod:`spanqa.decode.tuning` (which scores whole decodings), the only decode module that depends on
+:mod:`spanqa.metrics` (for per-question scores).
 """
 
 from __future__ import annotations
