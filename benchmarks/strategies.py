@@ -45,17 +45,6 @@ SETS = {  # name: (file, first question, end)
 }
 
 
-class Fanout:
-    """Feeds every batch of logits to several decode streams (one forward pass, several decodings)."""
-
-    def __init__(self, streams: list[Any]) -> None:
-        self.streams = streams
-
-    def add(self, start: Any, end: Any, indices: Any) -> None:
-        for stream in self.streams:
-            stream.add(start, end, indices)
-
-
 def normalized_same_text(predictions: dict[str, Any]) -> dict[str, str]:
     """The text ``same-text`` would pick if it merged texts equal after SQuAD normalisation: the class with
     the highest summed probability, represented by its best span."""
@@ -77,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from spanqa import DecodingConfig, Reader, SpanDecoder
-    from spanqa.batching import stream_windows
     from spanqa.data import load_records
+    from spanqa.inference import predict_records_each
     from spanqa.metrics import evaluate
 
     parser = argparse.ArgumentParser(
@@ -117,16 +106,15 @@ def main(argv: list[str] | None = None) -> int:
         for name, (file, first, end) in SETS.items():
             print(f"[{time.strftime('%H:%M:%S')}] {model.name}: {name} ...", file=sys.stderr, flush=True)
             records = load_records(args.data / file).records[first:end]
-            features = reader.aligner.eval_features(records)
-            streams = {key: SpanDecoder(config).stream(features) for key, config in configs.items()}
-            stream_windows(
+            each = predict_records_each(
                 reader.model,
-                features,
-                Fanout(list(streams.values())),  # type: ignore[arg-type]
-                pad_token_id=int(reader.tokenizer.pad_token_id or 0),
+                reader.aligner,
+                [SpanDecoder(config) for config in configs.values()],
+                records,
+                batch_size=32,
                 progress=False,
             )
-            decoded = {key: stream.finish() for key, stream in streams.items()}
+            decoded = dict(zip(configs, each, strict=True))
             texts = {key: {k: p.text for k, p in preds.items()} for key, preds in decoded.items()}
             scores = {key: evaluate(records, answers) for key, answers in texts.items()}
             normalized = evaluate(records, normalized_same_text(decoded["spans"]))

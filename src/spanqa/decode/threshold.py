@@ -9,7 +9,7 @@ questions' own differences. The candidates are therefore one threshold below the
 (every question null), the midpoint between each two neighbouring distinct differences, and one above the
 largest (no question null), :data:`END_MARGIN` beyond the extremes. The best candidate (the lowest one on
 a tie, as the official script) is what :func:`tune_null_threshold` returns and what
-:meth:`NullThreshold.apply`, ``QAFineTuner.evaluate`` and ``spanqa evaluate --save_threshold`` save: no
+:meth:`NullThreshold.apply`, ``QAFineTuner.evaluate`` and ``spanqa evaluate --save`` save: no
 margin is added later, because a midpoint already sits between two tuning questions, so float noise of
 another batch layout cannot flip one, and predicting with the saved value reproduces the reported best
 score on the data it was tuned on. (For two differences one float apart the midpoint rounds onto one of
