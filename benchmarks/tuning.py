@@ -4,10 +4,10 @@ One fine-tuned model (by default the MiniLM reader of ``benchmarks/finetune.py``
 settings on SQuADShifts new_wiki questions 0-1,999; any model directory with ``--model``) answers the
 held-out sets of ``benchmarks/strategies.py`` three ways:
 
-* **tuned**: the decoding ``QAFineTuner.tune_decoding`` chooses on ``--tuning`` questions, by default
-  SQuADShifts new_wiki questions 3,500-3,799: the training distribution, but neither trained on nor
-  reported (the demo itself holds out 300 of its 2,000 training questions instead; ``spanqa demo`` prints
-  that choice);
+* **tuned**: with ``--saved``, the decoding saved with the model (a model trained by ``spanqa demo`` or
+  ``spanqa train`` chose it on questions held out of its training data, and the Reader uses it by
+  default); otherwise the decoding ``QAFineTuner.tune_decoding`` chooses on SQuADShifts new_wiki questions
+  3,500-3,799: the training distribution, but neither trained on nor reported;
 * **fixed defaults**: spanqa's decoding without tuning (SQuAD v1: answers up to 30 tokens, no re-ranking);
 * **v4 pipeline defaults**: transformers 4.57 ``pipeline("question-answering")`` called with no option
   (answers up to 15 tokens, windows 384/128), in its own virtual environment (``benchmarks/decode.py``).
@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     from spanqa.data import load_records
     from spanqa.inference import predict_records_each
     from spanqa.metrics import evaluate
+    from spanqa.models import DECODING_TUNING_FILE
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -97,18 +98,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=WORK / "spanqa-model")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--saved",
+        action="store_true",
+        help="use the decoding saved with the model (chosen when it was trained)",
+    )
     args = parser.parse_args(argv)
     if not (args.model / "config.json").is_file():
         raise SystemExit(f"no model in {args.model}: run benchmarks/finetune.py first or pass --model DIR")
     threads = torch.get_num_threads()
     config = TrainingConfig(output_dir=str(HERE / "_work" / "tuning" / "run"), progress=False)
-    tuner = QAFineTuner.load(args.model, config=config, decoding=DecodingConfig.squad_v1())
-    file, first, end = TUNING
-    tuning = load_records(args.data / file).records[first:end]
-    say(f"tuning on {len(tuning)} questions")
-    started = time.perf_counter()
-    choice = tuner.tune_decoding(tuning, progress=False)
-    tuning_seconds = time.perf_counter() - started
+    if args.saved:
+        saved = json.loads((args.model / DECODING_TUNING_FILE).read_text(encoding="utf-8"))
+        tuner = QAFineTuner.load(args.model, config=config)
+        decoding, tuned_on = tuner.decoding, f"{saved['questions']} {saved['source']}"
+        best = saved["chosen"]
+        chosen = f"{best['decoding']} ({best['exact']:.2f} / {best['f1']:.2f} there)"
+        grid = "\n".join(
+            f"  {row['decoding']:<36} {row['exact']:6.2f} / {row['f1']:6.2f}"
+            for row in sorted(saved["grid"], key=lambda row: (-row["f1"], -row["exact"]))
+        )
+    else:
+        tuner = QAFineTuner.load(args.model, config=config, decoding=DecodingConfig.squad_v1())
+        file, first, end = TUNING
+        tuning = load_records(args.data / file).records[first:end]
+        say(f"tuning on {len(tuning)} questions")
+        started = time.perf_counter()
+        choice = tuner.tune_decoding(tuning, progress=False)
+        decoding = choice.decoding
+        tuned_on = (
+            f"{len(tuning)} SQuADShifts new_wiki questions {first:,}-{end - 1:,} "
+            f"({time.perf_counter() - started:.0f} s for the whole grid of {len(choice.scores)} decodings)"
+        )
+        chosen = f"{choice.best.describe()} ({choice.best.exact:.2f} / {choice.best.f1:.2f} there)"
+        grid = choice.format()
+    assert decoding is not None
     fixed = DecodingConfig.squad_v1()
     rows = []
     for name, (file, first, end) in SETS.items():
@@ -117,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         tuned_predictions, fixed_predictions = predict_records_each(
             tuner.model,
             tuner.aligner,
-            [SpanDecoder(choice.decoding), SpanDecoder(fixed)],
+            [SpanDecoder(decoding), SpanDecoder(fixed)],
             records,
             batch_size=32,
             progress=False,
@@ -141,10 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         f"transformers {transformers.__version__}. Model: `{args.model.name}`. Windows 384/128. EM / F1 from "
         "`spanqa.metrics` (the official script's).",
         "",
-        f"Tuned on SQuADShifts new_wiki questions {first:,}-{end - 1:,} ({len(tuning)} questions, "
-        f"{tuning_seconds:.0f} s for the whole grid of {len(choice.scores)} decodings); chosen: "
-        f"**{choice.best.describe()}** ({choice.best.exact:.2f} / {choice.best.f1:.2f} there). "
-        "Fixed defaults: cap 30, no re-ranking. v4 pipeline defaults: cap 15, its own decoding.",
+        f"Decoding tuned on {tuned_on}; chosen: **{chosen}**. Fixed defaults: cap 30, no re-ranking. v4 "
+        "pipeline defaults: cap 15, its own decoding.",
         "",
         "| data (questions) | Reader, tuned decoding | Reader, fixed defaults | v4 pipeline, defaults | "
         "tuned - pipeline |",
@@ -159,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(
             f"| {name} ({count:,}) | {cell(tuned)} | {cell(fixed_scores)} | {cell(pipeline)} | {delta} |"
         )
-    lines += ["", "The grid on the tuning questions (EM / F1):", "", "```", choice.format(), "```", ""]
+    lines += ["", "The grid on the tuning questions (EM / F1):", "", "```", grid, "```", ""]
     text = "\n".join(lines)
     print(text)
     args.output.parent.mkdir(parents=True, exist_ok=True)
