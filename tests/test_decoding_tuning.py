@@ -92,7 +92,9 @@ def test_training_holds_out_whole_contexts_and_keeps_the_decoding_that_scores_be
     tiny_model: Path, xquad_records: list[Any], tmp_path: Path
 ) -> None:
     train, reported = xquad_records[:300], xquad_records[300:360]
-    tuner = _tuner(tiny_model, tmp_path, train_data=train, eval_data=reported)
+    tuner = _tuner(
+        tiny_model, tmp_path, train_data=train, eval_data=reported, config=_config(tmp_path, tuning_size=300)
+    )
     assert tuner.tuning_data is not None and tuner.train_data is not None
     held, kept = tuner.tuning_data.records, tuner.train_data.records
     assert len(held) >= MIN_TUNING_QUESTIONS and len(held) + len(kept) == 300
@@ -159,7 +161,9 @@ def test_a_tuned_threshold_is_kept_when_squad2_data_is_reported(
 def test_too_few_training_questions_hold_nothing_out_and_say_why(
     tiny_model: Path, xquad_records: list[Any], tmp_path: Path
 ) -> None:
-    tuner = _tuner(tiny_model, tmp_path, train_data=xquad_records[:100])
+    tuner = _tuner(
+        tiny_model, tmp_path, train_data=xquad_records[:100], config=_config(tmp_path, tuning_size=300)
+    )
     assert tuner.tuning_data is None and len(tuner.train_data.records) == 100  # type: ignore[union-attr]
     assert tuner.tuning_skipped is not None and "too few" in tuner.tuning_skipped
     off = _tuner(

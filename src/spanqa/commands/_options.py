@@ -162,16 +162,21 @@ def add_tuning_options(parser: argparse.ArgumentParser) -> None:
         "tuning_file",
         metavar="FILE",
         help="questions to choose the decoding on after training (answer-length cap, same-text, "
-        "null-relative, null threshold); default: hold out --tuning_size questions of --train_file",
+        "null-relative, null threshold); or hold out --tuning_size questions of --train_file",
     )
+    add_tuning_size_option(parser)
+
+
+def add_tuning_size_option(parser: argparse.ArgumentParser) -> None:
     add_option(
         parser,
         "tuning_size",
         type=int,
-        default=300,
+        default=0,
         metavar="N",
         help="without --tuning_file: training questions held out (whole contexts, at most a fifth) to "
-        "choose the decoding on; 0: keep the decoding options as given (default: %(default)s)",
+        "choose the decoding on; they are not trained on, so this costs accuracy on small data; 0: keep "
+        "the decoding options as given (default: %(default)s)",
     )
 
 

